@@ -1,0 +1,247 @@
+//! The blocking pool behind `spawn_blocking` (asyncio's `to_thread`): a
+//! bounded set of threads that are started on demand, reused, and retire
+//! after an idle keep-alive.
+//!
+//! A closure becomes a task (same `JoinHandle`, same cancellation and panic
+//! handling as async tasks) whose future runs the closure in one poll. Owns
+//! the pool's queue and threads; it must not run async tasks.
+
+use crate::loom::{Condvar, Mutex};
+use crate::tasks::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::{Handle, context};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub(crate) type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync>;
+
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Idle threads wait here for work.
+    work: Condvar,
+    /// Shutdown waits here for threads to exit.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    thread_name: ThreadNameFn,
+    stack_size: Option<usize>,
+}
+
+struct State {
+    queue: VecDeque<Notified<BlockingSchedule>>,
+    num_threads: usize,
+    /// Threads waiting for work.
+    num_idle: usize,
+    /// Wake-ups handed to idle threads and not yet taken.
+    num_notify: usize,
+    /// Closures running right now.
+    num_running: usize,
+    shutdown: bool,
+    threads: Vec<(usize, thread::JoinHandle<()>)>,
+    next_thread_id: usize,
+}
+
+/// Blocking tasks are never woken (their future finishes in one poll) and
+/// are not in the owned list: the pool's queue is their only home.
+pub(crate) struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified<Self>) {
+        // A blocking task's future never returns Pending and is queued by the
+        // pool itself, so nothing schedules it; dropping the reference is
+        // the only sound thing to do if it ever happened.
+        drop(task);
+    }
+
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
+/// Runs the closure in its single poll.
+struct BlockingTask<F>(Option<F>);
+
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("blocking task polled after completion");
+        Poll::Ready(f())
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        thread_name: ThreadNameFn,
+        stack_size: Option<usize>,
+    ) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    queue: VecDeque::new(),
+                    num_threads: 0,
+                    num_idle: 0,
+                    num_notify: 0,
+                    num_running: 0,
+                    shutdown: false,
+                    threads: Vec::new(),
+                    next_thread_id: 0,
+                }),
+                work: Condvar::new(),
+                exited: Condvar::new(),
+                max_threads,
+                keep_alive,
+                thread_name,
+                stack_size,
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (notified, join) =
+            tasks::new_unbound(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+        let mut state = self.inner.state.lock();
+        if state.shutdown {
+            drop(state);
+            notified.cancel_and_run();
+            return join;
+        }
+        state.queue.push_back(notified);
+        if state.num_idle > 0 {
+            state.num_idle -= 1;
+            state.num_notify += 1;
+            self.inner.work.notify_one();
+        } else if state.num_threads < self.inner.max_threads {
+            state.num_threads += 1;
+            let id = state.next_thread_id;
+            state.next_thread_id += 1;
+            match self.start_thread(id, handle.clone()) {
+                Ok(thread) => state.threads.push((id, thread)),
+                Err(err) => {
+                    state.num_threads -= 1;
+                    if state.num_threads == 0 {
+                        // No thread will ever run the closure.
+                        let task = state.queue.pop_back();
+                        drop(state);
+                        drop(task);
+                        panic!("filch: could not start a blocking-pool thread: {err}");
+                    }
+                }
+            }
+        }
+        join
+    }
+
+    fn start_thread(&self, id: usize, handle: Handle) -> std::io::Result<thread::JoinHandle<()>> {
+        let inner = self.inner.clone();
+        let mut builder = thread::Builder::new().name((self.inner.thread_name)());
+        if let Some(size) = self.inner.stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder.spawn(move || inner.run(id, handle))
+    }
+
+    pub(crate) fn num_running(&self) -> usize {
+        self.inner.state.lock().num_running
+    }
+
+    /// Cancels queued closures and waits up to `timeout` (`None`: as long as
+    /// it takes) for running ones to finish.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let mut state = self.inner.state.lock();
+        if state.shutdown {
+            return;
+        }
+        state.shutdown = true;
+        let queued = std::mem::take(&mut state.queue);
+        self.inner.work.notify_all();
+        drop(state);
+        for task in queued {
+            task.cancel_and_run();
+        }
+
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut state = self.inner.state.lock();
+        while state.num_threads > 0 {
+            state = match deadline {
+                None => self.inner.exited.wait(state),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    self.inner.exited.wait_timeout(state, deadline - now).0
+                }
+            };
+        }
+        let all_exited = state.num_threads == 0;
+        let threads = std::mem::take(&mut state.threads);
+        drop(state);
+        if all_exited {
+            // Every thread has left its loop; joining only waits for the last
+            // instructions of each to finish.
+            for (_, thread) in threads {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn run(self: Arc<Self>, id: usize, handle: Handle) {
+        let _enter = context::enter_handle(handle);
+        let mut state = self.state.lock();
+        'work: loop {
+            while let Some(task) = state.queue.pop_front() {
+                state.num_running += 1;
+                drop(state);
+                task.run();
+                state = self.state.lock();
+                state.num_running -= 1;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.num_idle += 1;
+            loop {
+                let timed_out;
+                (state, timed_out) = self.work.wait_timeout(state, self.keep_alive);
+                if state.num_notify > 0 {
+                    state.num_notify -= 1;
+                    continue 'work;
+                }
+                if state.shutdown || timed_out {
+                    state.num_idle -= 1;
+                    break 'work;
+                }
+            }
+        }
+        state.num_threads -= 1;
+        if !state.shutdown {
+            // Retiring after the keep-alive: detach our own join handle.
+            state.threads.retain(|(tid, _)| *tid != id);
+        }
+        if state.num_threads == 0 {
+            self.exited.notify_all();
+        }
+    }
+}

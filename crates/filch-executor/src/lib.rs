@@ -1,0 +1,59 @@
+//! filch's executor: tasks, `JoinHandle`, the multi-thread work-stealing
+//! scheduler, the blocking pool, `block_on`, and the driver seam that the
+//! timer wheel and the I/O reactor plug into.
+//!
+//! Most users depend on the `filch` facade crate, which adds timers and I/O
+//! and re-exports this crate's API. This crate must not know any driver: it
+//! only defines [`Driver`], [`Park`] and [`WorkerDriver`].
+//!
+//! ```
+//! let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
+//! let out = rt.block_on(async {
+//!     let a = filch_executor::spawn(async { 20 });
+//!     let b = filch_executor::spawn_blocking(|| 22);
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! assert_eq!(out, 42);
+//! ```
+//!
+//! See `docs/architecture.md` in the repository for the design.
+
+#![deny(missing_docs)]
+
+mod block_on;
+mod blocking;
+mod context;
+pub mod coop;
+mod driver;
+mod loom;
+mod park;
+mod runtime;
+mod sched;
+mod task_builder;
+mod tasks;
+mod yield_now;
+
+pub use context::EnterGuard;
+pub use driver::{Driver, Park, WorkerDriver};
+pub use runtime::{Builder, Executor};
+pub use sched::{Handle, spawn, spawn_blocking};
+pub use tasks::{Id, JoinError, JoinHandle};
+pub use yield_now::{YieldNow, yield_now};
+
+/// Task handles, errors and options.
+pub mod task {
+    pub use crate::task_builder::Builder;
+    pub use crate::tasks::{Id, JoinError, JoinHandle, TaskInfo, TaskState};
+}
+
+/// Internals exposed to the loom models in `loom-tests/` (only under
+/// `--cfg loom`).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::park::{Parker, Unparker};
+    pub use crate::sched::idle::Idle;
+    pub use crate::sched::queue::{IntoPtr, LifoSlot};
+    pub use crate::tasks::Id;
+    pub use crate::tasks::{JoinHandle, Notified, Schedule, Task, new_unbound};
+}

@@ -1,0 +1,523 @@
+//! The multi-thread work-stealing scheduler: the state shared by all workers
+//! (`Shared`), the `Handle` users spawn through, and how a task is queued
+//! when it is spawned or woken.
+//!
+//! ## Why tasks hold a raw pointer to `Shared`
+//!
+//! Cloning an `Arc<Shared>` into every task would cost two contended atomic
+//! operations per spawn on one cache line that every worker touches. A task
+//! instead holds a `SchedRef`, a raw pointer, and `Shared` is kept alive by
+//! this rule: **`Shared` outlives every bound task that is not complete.**
+//! Runtime shutdown keeps its own `Arc` until `owned.live() == 0` (every task
+//! bound to the owned list has completed). A task only reaches the scheduler
+//! through `Schedule::schedule`, which is only called after a state
+//! transition proved the task was not complete, so `Shared` is alive at that
+//! moment; a wake from a thread that is not one of our workers then takes its
+//! own strong count for the push and the wake-up it does. After completion a
+//! task never touches `Shared` again (wakes of a complete task do nothing).
+//!
+//! Owns queueing and worker wake-ups; the worker loop is in `worker.rs`, the
+//! idle bookkeeping in `idle.rs`.
+
+pub(crate) mod idle;
+pub(crate) mod queue;
+pub(crate) mod worker;
+
+use crate::blocking::BlockingPool;
+use crate::loom::atomic::{AtomicBool, AtomicUsize};
+use crate::park::{DriverSlot, Unparker};
+use crate::tasks::list::OwnedTasks;
+use crate::tasks::{self, Id, JoinHandle, Meta, Notified, Schedule, SpawnMeta, Task};
+use crate::{context, driver};
+use crossbeam_utils::CachePadded;
+use idle::Idle;
+use queue::{Injector, LifoSlot, Stealer};
+use std::any::Any;
+use std::future::Future;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::time::Duration;
+use worker::WorkerRef;
+
+/// Scheduler settings, fixed at build time.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) global_queue_interval: u32,
+    pub(crate) event_interval: u32,
+    pub(crate) lifo_steal_delay: Option<Duration>,
+}
+
+/// The part of each worker that other threads touch.
+pub(crate) struct Remote {
+    pub(crate) stealer: Stealer<Notified<SchedRef>>,
+    pub(crate) lifo: LifoSlot<Notified<SchedRef>>,
+    /// Bumped by the owner at every poll; a thief that sees it unchanged
+    /// across a grace period knows the owner is stuck in one poll.
+    pub(crate) poll_seq: AtomicUsize,
+    pub(crate) unpark: Unparker,
+}
+
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[CachePadded<Remote>]>,
+    pub(crate) injector: Injector<Notified<SchedRef>>,
+    pub(crate) idle: Idle,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) driver: Option<Arc<DriverSlot>>,
+    pub(crate) blocking: BlockingPool,
+    pub(crate) config: Config,
+    shutdown: AtomicBool,
+    /// Workers parked with a timeout to watch other workers' LIFO slots.
+    pub(crate) watchers: AtomicUsize,
+}
+
+/// A handle to a runtime: spawn onto it from any thread, enter its context.
+///
+/// ```
+/// let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
+/// let handle = rt.handle().clone();
+/// let from_thread = std::thread::spawn(move || handle.spawn(async { 1 + 1 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(rt.block_on(from_thread).unwrap(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A task's way back to its scheduler (see the module docs for why it is a
+/// raw pointer and why that is sound).
+pub(crate) struct SchedRef(NonNull<Shared>);
+
+// SAFETY: `Shared` is `Sync`; the pointer is only dereferenced under the
+// lifetime rule of the module docs, from any thread.
+unsafe impl Send for SchedRef {}
+// SAFETY: as above.
+unsafe impl Sync for SchedRef {}
+
+impl SchedRef {
+    fn new(shared: &Arc<Shared>) -> SchedRef {
+        SchedRef(NonNull::from(&**shared))
+    }
+}
+
+impl Schedule for SchedRef {
+    fn schedule(&self, task: Notified<Self>) {
+        schedule_task(self.0, task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        schedule_task(self.0, task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        // SAFETY: `release` runs at completion, on a worker or in shutdown,
+        // while the task is not yet complete in the owned list's eyes, so
+        // `Shared` is alive (module docs).
+        let shared = unsafe { self.0.as_ref() };
+        let raw = shared.owned.release(task.raw())?;
+        // SAFETY: the list hands its reference to the caller.
+        Some(unsafe { Task::from_raw(raw.header_ptr()) })
+    }
+}
+
+fn schedule_task(ptr: NonNull<Shared>, task: Notified<SchedRef>, is_yield: bool) {
+    context::with_worker(|worker| match worker {
+        Some(w) if std::ptr::eq(w.shared_ptr(), ptr.as_ptr()) => w.schedule_local(task, is_yield),
+        _ => {
+            // SAFETY: the task is not complete (its state transition just
+            // proved it), so the runtime still holds a strong count on
+            // `Shared` (module docs); we add ours before using it, so it
+            // stays alive through the push and the wake-up.
+            let shared = unsafe {
+                Arc::increment_strong_count(ptr.as_ptr());
+                Arc::from_raw(ptr.as_ptr())
+            };
+            shared.schedule_remote(task);
+        }
+    });
+}
+
+impl Shared {
+    pub(crate) fn new(
+        remotes: Box<[CachePadded<Remote>]>,
+        driver: Option<Arc<DriverSlot>>,
+        blocking: BlockingPool,
+        config: Config,
+    ) -> Shared {
+        let n = remotes.len();
+        Shared {
+            remotes,
+            injector: Injector::new(),
+            idle: Idle::new(n),
+            owned: OwnedTasks::new(n * 4),
+            driver,
+            blocking,
+            config,
+            shutdown: AtomicBool::new(false),
+            watchers: AtomicUsize::new(0),
+        }
+    }
+
+    /// Queues a task from a thread that is not one of our workers.
+    pub(crate) fn schedule_remote(&self, task: Notified<SchedRef>) {
+        self.injector.push(task);
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if work is waiting and nobody is looking.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unpark.unpark();
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Acquire)
+    }
+
+    /// Whether any queue a searching worker looks at holds a task.
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.injector.is_empty() || self.remotes.iter().any(|r| !r.stealer.is_empty())
+    }
+
+    fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        location: &'static Location<'static>,
+        meta: Option<Box<Meta>>,
+        worker: Option<&WorkerRef>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = Id::next();
+        let worker = worker.filter(|w| std::ptr::eq(w.shared_ptr(), Arc::as_ptr(self)));
+        let shard = self.owned.shard_for(match worker {
+            Some(w) => w.index as u64,
+            None => id.as_u64(),
+        });
+        let spawn_meta = SpawnMeta {
+            id,
+            shard,
+            location,
+            meta,
+        };
+        let (task, notified, join) = tasks::new_bound(future, SchedRef::new(self), spawn_meta);
+        if self.owned.bind(task.raw()).is_err() {
+            // Shutting down: the task is cancelled before it ever runs.
+            drop(task);
+            notified.cancel_and_run();
+            return join;
+        }
+        // The list keeps the reference `task` stood for.
+        std::mem::forget(task);
+        match worker {
+            Some(w) => w.schedule_local(notified, false),
+            None => self.schedule_remote(notified),
+        }
+        join
+    }
+
+    /// Stops the workers' loops and wakes them all.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, Release);
+        for remote in self.remotes.iter() {
+            remote.unpark.unpark();
+        }
+    }
+
+    /// After the workers have stopped: cancels every task and drains every
+    /// queue until no bound task is left alive.
+    pub(crate) fn shutdown_tasks(&self) {
+        self.owned.close_and_shutdown_all();
+        loop {
+            let mut drained = false;
+            while let Some(task) = self.injector.steal().success() {
+                task.run();
+                drained = true;
+            }
+            for remote in self.remotes.iter() {
+                if let Some(task) = remote.lifo.take() {
+                    task.run();
+                    drained = true;
+                }
+                while let Some(task) = remote.stealer.steal().success() {
+                    task.run();
+                    drained = true;
+                }
+            }
+            if !drained && self.owned.live() == 0 {
+                break;
+            }
+            if !drained {
+                // A wake from another thread is between its state transition
+                // and its push: the task will appear in the injector.
+                std::thread::yield_now();
+            }
+        }
+        if let Some(slot) = &self.driver {
+            slot.driver().shutdown();
+        }
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime the current thread is in.
+    ///
+    /// # Panics
+    /// Outside a runtime (not on a worker, not inside `block_on`, no
+    /// [`Handle::enter`] guard alive). Use [`try_current`](Self::try_current)
+    /// to get an error instead.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = filch_executor::Handle::current();
+    ///     std::thread::spawn(move || handle.spawn(async {})).join().unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Some(h) => h,
+            None => panic!("{}", NO_RUNTIME),
+        }
+    }
+
+    /// The handle of the runtime the current thread is in, if any.
+    ///
+    /// ```
+    /// assert!(filch_executor::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        context::with_handle(|h| h.cloned())
+    }
+
+    /// Spawns a task onto this runtime (asyncio's `loop.create_task`). Works
+    /// from any thread, inside or outside the runtime.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// let h = rt.handle().spawn(async { "done" });
+    /// assert_eq!(rt.block_on(h).unwrap(), "done");
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let location = Location::caller();
+        context::with_worker(|w| self.shared.spawn(future, location, None, w))
+    }
+
+    /// Runs a blocking function on the blocking pool (asyncio's
+    /// `to_thread`).
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| std::fs::metadata(".").is_ok());
+    /// assert!(rt.block_on(h).unwrap());
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.blocking.spawn(f, self)
+    }
+
+    /// Makes this runtime the current one for this thread until the guard
+    /// is dropped, so that `spawn` and the drivers work here.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// let _guard = rt.handle().enter();
+    /// let h = filch_executor::spawn(async { 5 });
+    /// drop(_guard);
+    /// assert_eq!(rt.block_on(h).unwrap(), 5);
+    /// ```
+    pub fn enter(&self) -> context::EnterGuard {
+        context::enter_handle(self.clone())
+    }
+
+    /// Driver component `T` of this runtime (used by driver crates to find
+    /// their state).
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// assert!(rt.handle().driver::<u32>().is_none());
+    /// ```
+    pub fn driver<T: Any + Send + Sync>(&self) -> Option<&T> {
+        driver::lookup::<T>(&**self.shared.driver.as_ref()?.driver())
+    }
+
+    /// Wakes worker `index` (used by a driver that handed it new work, such
+    /// as an earlier timer deadline).
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
+    /// rt.handle().unpark_worker(1);
+    /// ```
+    pub fn unpark_worker(&self, index: usize) {
+        self.shared.remotes[index].unpark.unpark();
+    }
+
+    /// The number of worker threads.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.handle().num_workers(), 3);
+    /// ```
+    pub fn num_workers(&self) -> usize {
+        self.shared.remotes.len()
+    }
+
+    /// Tasks spawned and not yet completed.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(rt.handle().num_alive_tasks(), 1);
+    /// h.cancel();
+    /// let _ = rt.block_on(h);
+    /// assert_eq!(rt.handle().num_alive_tasks(), 0);
+    /// ```
+    pub fn num_alive_tasks(&self) -> usize {
+        self.shared.owned.live()
+    }
+
+    /// A snapshot of every task that has not completed (asyncio's
+    /// `all_tasks`), for debugging and task dumps. Takes each shard lock of
+    /// the task list in turn, so it is not for hot paths.
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// let h = filch_executor::task::Builder::new()
+    ///     .name("sleeper")
+    ///     .spawn_on(std::future::pending::<()>(), rt.handle());
+    /// let tasks = rt.handle().all_tasks();
+    /// assert_eq!(tasks.len(), 1);
+    /// assert_eq!(tasks[0].name.as_deref(), Some("sleeper"));
+    /// assert!(tasks[0].spawned_at.file().ends_with(".rs"));
+    /// h.cancel();
+    /// ```
+    pub fn all_tasks(&self) -> Vec<crate::tasks::TaskInfo> {
+        let mut out = Vec::new();
+        self.shared
+            .owned
+            .for_each(|h| out.push(crate::tasks::TaskInfo::of(h)));
+        out
+    }
+
+    /// Workers not parked right now (a hint for drivers and metrics).
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
+    /// assert!(rt.handle().num_unparked_workers() <= 2);
+    /// ```
+    pub fn num_unparked_workers(&self) -> usize {
+        self.shared.idle.num_unparked()
+    }
+
+    /// Blocking-pool closures running right now.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.handle().num_running_blocking(), 0);
+    /// ```
+    pub fn num_running_blocking(&self) -> usize {
+        self.shared.blocking.num_running()
+    }
+
+    pub(crate) fn spawn_with_meta<F>(
+        &self,
+        future: F,
+        location: &'static Location<'static>,
+        meta: Option<Box<Meta>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        context::with_worker(|w| self.shared.spawn(future, location, meta, w))
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.num_workers())
+            .field("idle", &self.shared.idle)
+            .finish()
+    }
+}
+
+pub(crate) const NO_RUNTIME: &str = "there is no filch runtime on this thread: call this from \
+     inside `filch::run` or `Runtime::block_on` (or a task they spawned), or keep a runtime \
+     `Handle` and call `Handle::spawn` / `Handle::enter` from other threads";
+
+/// Spawns a task on the current runtime (asyncio's `create_task`).
+///
+/// # Panics
+/// Outside a runtime; see [`Handle::current`].
+///
+/// ```
+/// let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
+/// let sum = rt.block_on(async {
+///     let tasks: Vec<_> = (0..10).map(|i| filch_executor::spawn(async move { i })).collect();
+///     let mut sum = 0;
+///     for t in tasks {
+///         sum += t.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 45);
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_worker(|w| match w {
+        // Fast path: spawning from a worker needs no handle lookup.
+        Some(w) => w.shared().spawn(future, location, None, Some(w)),
+        None => context::with_handle(|h| match h {
+            Some(h) => h.shared.spawn(future, location, None, None),
+            None => panic!("{}", NO_RUNTIME),
+        }),
+    })
+}
+
+/// Runs a blocking function on the current runtime's blocking pool
+/// (asyncio's `to_thread`): a bounded pool of threads that are reused and
+/// retire after an idle keep-alive, so async workers never block.
+///
+/// # Panics
+/// Outside a runtime; see [`Handle::current`].
+///
+/// ```
+/// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+/// let n = rt.block_on(async {
+///     filch_executor::spawn_blocking(|| (1..=10u64).product::<u64>()).await.unwrap()
+/// });
+/// assert_eq!(n, 3_628_800);
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    context::with_handle(|h| match h {
+        Some(h) => h.spawn_blocking(f),
+        None => panic!("{}", NO_RUNTIME),
+    })
+}

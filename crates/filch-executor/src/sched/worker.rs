@@ -1,0 +1,405 @@
+//! The worker loop: find a task, run it, and park when there is none.
+//!
+//! Order of looking for work: every `global_queue_interval` ticks the global
+//! injector first (so remote spawns cannot starve); otherwise the local
+//! queue, then a batch from the injector, then half of another worker's
+//! queue. After each poll, the task its poll woke (the LIFO slot) runs next,
+//! at most [`MAX_LIFO_POLLS`] times in a row and within the task's coop
+//! budget. Every `event_interval` ticks the worker fires due timers and polls
+//! the I/O driver without blocking.
+//!
+//! **Stealable LIFO slot.** A thief never takes a LIFO task eagerly (that
+//! reorders message passing: tokio#8065). A worker about to park notes every
+//! other worker's occupied LIFO slot together with that worker's poll
+//! sequence number, and parks with a timeout of `lifo_steal_delay`. If on
+//! waking a slot is still occupied and the owner's sequence has not moved,
+//! the owner has been inside one poll for the whole delay: the task is
+//! stolen. Workers watch only while some other worker is awake, and a worker
+//! that fills its LIFO slot wakes one watcher if there is none, so an idle
+//! runtime has no timed wake-ups at all.
+//!
+//! Owns the loop and the parking decision; the wake-up bookkeeping is in
+//! `idle.rs`, the queues in `queue.rs`.
+
+use super::queue::{Local, Steal};
+use super::{SchedRef, Shared};
+use crate::coop;
+use crate::driver::WorkerDriver;
+use crate::park::Parker;
+use crate::tasks::Notified;
+use crate::{Handle, context};
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+/// LIFO polls in a row before the LIFO task goes to the back of the queue.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+type Task = Notified<SchedRef>;
+
+/// What code running on a worker thread can reach (through the context
+/// thread-local): enough to queue tasks locally.
+pub(crate) struct WorkerRef {
+    shared: Arc<Shared>,
+    pub(crate) index: usize,
+    local: Local<Task>,
+    /// LIFO scheduling allowed (off after `MAX_LIFO_POLLS`, and while the
+    /// worker dispatches driver events, which should run in FIFO order).
+    lifo_enabled: Cell<bool>,
+    /// While dispatching driver events, pushes do not wake other workers one
+    /// by one; the worker decides once afterwards.
+    defer_notify: Cell<bool>,
+}
+
+impl WorkerRef {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn shared_ptr(&self) -> *const Shared {
+        Arc::as_ptr(&self.shared)
+    }
+
+    /// Queues a task woken or spawned by code running on this worker.
+    pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) {
+        if is_yield || !self.lifo_enabled.get() {
+            self.local.push(task);
+            self.notify_push();
+            return;
+        }
+        let remote = &self.shared.remotes[self.index];
+        match remote.lifo.push(task) {
+            Some(prev) => {
+                self.local.push(prev);
+                self.notify_push();
+            }
+            None => self.ensure_lifo_watcher(),
+        }
+    }
+
+    fn notify_push(&self) {
+        if !self.defer_notify.get() {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// The LIFO slot was just filled. If the owner now got stuck in a long
+    /// poll, someone must be watching to rescue the task; wake a parked
+    /// worker if nobody is awake and watching.
+    fn ensure_lifo_watcher(&self) {
+        if self.shared.config.lifo_steal_delay.is_none() || self.defer_notify.get() {
+            return;
+        }
+        if self.shared.watchers.load(Relaxed) == 0 && self.shared.idle.nobody_looking() {
+            self.shared.notify_parked();
+        }
+    }
+
+    fn take_lifo(&self) -> Option<Task> {
+        self.shared.remotes[self.index].lifo.take()
+    }
+
+    fn has_local_work(&self) -> bool {
+        !self.local.is_empty() || self.shared.remotes[self.index].lifo.is_occupied()
+    }
+}
+
+/// The loop's own state, never touched from outside the loop.
+struct Core {
+    tick: u32,
+    is_searching: bool,
+    rng: FastRand,
+    parker: Parker,
+    driver: Option<Box<dyn WorkerDriver>>,
+    /// (worker, poll sequence) of the LIFO slots being watched.
+    watch: Vec<(usize, usize)>,
+    is_watcher: bool,
+    global_queue_interval: u32,
+    event_interval: u32,
+    lifo_steal_delay: Option<Duration>,
+}
+
+/// Runs worker `index` until the runtime shuts down.
+pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Parker) {
+    let shared = handle.shared.clone();
+    let _rt = context::enter_runtime();
+    let _handle = context::enter_handle(handle.clone());
+    let worker = WorkerRef {
+        shared,
+        index,
+        local,
+        lifo_enabled: Cell::new(true),
+        defer_notify: Cell::new(false),
+    };
+    let _worker = context::enter_worker(&worker);
+    let driver = worker
+        .shared
+        .driver
+        .as_ref()
+        .and_then(|slot| slot.driver().start_worker(&handle, index));
+    drop(handle);
+    let config = &worker.shared.config;
+    let mut core = Core {
+        tick: 0,
+        is_searching: false,
+        rng: FastRand::new(index as u64),
+        parker,
+        driver,
+        watch: Vec::new(),
+        is_watcher: false,
+        global_queue_interval: config.global_queue_interval,
+        event_interval: config.event_interval,
+        lifo_steal_delay: config.lifo_steal_delay,
+    };
+    core.run(&worker);
+    if let Some(driver) = core.driver.as_mut() {
+        driver.shutdown();
+    }
+}
+
+impl Core {
+    fn run(&mut self, w: &WorkerRef) {
+        while !w.shared.is_shutdown() {
+            self.tick = self.tick.wrapping_add(1);
+            if self.tick % self.event_interval == 0 {
+                self.maintenance(w);
+            }
+            if let Some(task) = self.next_task(w) {
+                self.run_task(w, task);
+            } else if let Some(task) = self.steal_work(w) {
+                self.run_task(w, task);
+            } else {
+                self.park(w);
+            }
+        }
+        self.stop_watching(w);
+    }
+
+    fn next_task(&mut self, w: &WorkerRef) -> Option<Task> {
+        if self.tick % self.global_queue_interval == 0 {
+            if let Some(task) = steal_retrying(|| w.shared.injector.steal()) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = w.take_lifo() {
+            return Some(task);
+        }
+        if let Some(task) = w.local.pop() {
+            return Some(task);
+        }
+        steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local))
+    }
+
+    fn steal_work(&mut self, w: &WorkerRef) -> Option<Task> {
+        if !self.is_searching {
+            if !w.shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.is_searching = true;
+        }
+        let n = w.shared.remotes.len();
+        let start = self.rng.below(n);
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == w.index {
+                continue;
+            }
+            let stealer = &w.shared.remotes[victim].stealer;
+            if let Some(task) = steal_retrying(|| stealer.steal_batch_and_pop(&w.local)) {
+                return Some(task);
+            }
+        }
+        steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local))
+    }
+
+    fn run_task(&mut self, w: &WorkerRef, task: Task) {
+        if self.is_searching {
+            self.is_searching = false;
+            if w.shared.idle.transition_worker_from_searching() {
+                // We were the last searcher and found work: there may be
+                // more, so make sure someone else looks.
+                w.shared.notify_parked();
+            }
+        }
+        let remote = &w.shared.remotes[w.index];
+        w.lifo_enabled.set(true);
+        coop::budget(|| {
+            bump(&remote.poll_seq);
+            task.run();
+            let mut lifo_polls = 0;
+            while let Some(next) = w.take_lifo() {
+                if lifo_polls >= MAX_LIFO_POLLS || !coop::has_budget_remaining() {
+                    // Enough back-to-back polls: be fair to the queue.
+                    w.lifo_enabled.set(false);
+                    w.local.push(next);
+                    w.notify_push();
+                    break;
+                }
+                lifo_polls += 1;
+                bump(&remote.poll_seq);
+                next.run();
+            }
+        });
+    }
+
+    /// Fires due timers and polls the I/O driver without blocking.
+    fn maintenance(&mut self, w: &WorkerRef) {
+        self.dispatch_events(w, |core| {
+            if let Some(slot) = &w.shared.driver {
+                slot.poll_if_free();
+            }
+            if let Some(driver) = core.driver.as_mut() {
+                driver.process();
+            }
+        });
+    }
+
+    /// Runs `f` (which may wake many tasks) with LIFO scheduling and per-push
+    /// notifications off, then wakes one other worker if work piled up.
+    fn dispatch_events(&mut self, w: &WorkerRef, f: impl FnOnce(&mut Core)) {
+        w.lifo_enabled.set(false);
+        w.defer_notify.set(true);
+        f(self);
+        w.defer_notify.set(false);
+        w.lifo_enabled.set(true);
+        if w.local.len() > 1 {
+            w.shared.notify_parked();
+        }
+    }
+
+    fn park(&mut self, w: &WorkerRef) {
+        if w.has_local_work() {
+            return;
+        }
+        let was_searching = std::mem::take(&mut self.is_searching);
+        let last_searcher = w
+            .shared
+            .idle
+            .transition_worker_to_parked(w.index, was_searching);
+        if last_searcher && w.shared.has_queued_work() {
+            // Work appeared after our last look (see idle.rs): wake someone,
+            // possibly ourselves.
+            w.shared.notify_parked();
+        }
+        self.observe_lifo_slots(w);
+        loop {
+            let timeout = self.park_timeout();
+            self.dispatch_events(w, |core| {
+                core.parker.park(timeout);
+                if let Some(driver) = core.driver.as_mut() {
+                    driver.process();
+                }
+            });
+            if w.shared.is_shutdown() {
+                self.stop_watching(w);
+                return;
+            }
+            if !w.shared.idle.is_parked(w.index) {
+                // A producer woke us and counted us as a searcher.
+                self.is_searching = true;
+                self.stop_watching(w);
+                return;
+            }
+            if let Some(task) = self.steal_stuck_lifo(w) {
+                w.local.push(task);
+            }
+            if w.has_local_work() {
+                // Woken by a timer, an I/O event or a LIFO rescue.
+                self.is_searching = w.shared.idle.unpark_self(w.index);
+                self.stop_watching(w);
+                return;
+            }
+            self.observe_lifo_slots(w);
+        }
+    }
+
+    fn park_timeout(&mut self) -> Option<Duration> {
+        let timer = self.driver.as_mut().and_then(|d| d.park_timeout());
+        let watch = if self.is_watcher {
+            self.lifo_steal_delay
+        } else {
+            None
+        };
+        match (timer, watch) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Called while parked: records other workers' occupied LIFO slots, and
+    /// becomes (or stops being) a watcher. Watching is only worth its timed
+    /// wake-ups while another worker is awake (and so could get stuck).
+    fn observe_lifo_slots(&mut self, w: &WorkerRef) {
+        self.watch.clear();
+        if self.lifo_steal_delay.is_none() || w.shared.idle.num_unparked() == 0 {
+            self.stop_watching(w);
+            return;
+        }
+        for (i, remote) in w.shared.remotes.iter().enumerate() {
+            if i != w.index && remote.lifo.is_occupied() {
+                self.watch.push((i, remote.poll_seq.load(Relaxed)));
+            }
+        }
+        if !self.is_watcher {
+            self.is_watcher = true;
+            w.shared.watchers.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn stop_watching(&mut self, w: &WorkerRef) {
+        self.watch.clear();
+        if self.is_watcher {
+            self.is_watcher = false;
+            w.shared.watchers.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Takes a LIFO task whose owner has not started a new poll since we
+    /// noted it: the owner is stuck in a long poll.
+    fn steal_stuck_lifo(&mut self, w: &WorkerRef) -> Option<Task> {
+        for &(victim, seq) in &self.watch {
+            let remote = &w.shared.remotes[victim];
+            if remote.poll_seq.load(Relaxed) == seq {
+                if let Some(task) = remote.lifo.take() {
+                    return Some(task);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The owner is the only writer of its poll sequence: a plain load and store
+/// (no read-modify-write) is enough.
+fn bump(seq: &crate::loom::atomic::AtomicUsize) {
+    seq.store(seq.load(Relaxed).wrapping_add(1), Relaxed);
+}
+
+fn steal_retrying(mut f: impl FnMut() -> Steal<Task>) -> Option<Task> {
+    loop {
+        match f() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}
+
+/// A small xorshift generator for picking steal victims.
+struct FastRand(u64);
+
+impl FastRand {
+    fn new(seed: u64) -> FastRand {
+        FastRand(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        ((x >> 32) as usize * n) >> 32
+    }
+}

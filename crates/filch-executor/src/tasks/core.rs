@@ -1,0 +1,226 @@
+//! The memory layout of a task: one allocation holding the header, the
+//! scheduler handle, the join waker slot and the stage (future or output).
+//!
+//! This module owns the layout and the raw accessors to the stage and the
+//! join waker slot; the rules that make those accesses exclusive live in
+//! `state.rs` and are applied by `harness.rs`. It must not decide anything.
+
+use super::{Id, JoinError, Schedule, state::State};
+use crate::loom::UnsafeCell;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+/// The type-erased head of every task. It sits at offset 0 of the allocation
+/// so a `NonNull<Header>` is also a pointer to the whole cell, and it fits in
+/// one 64-byte cache line (asserted below).
+#[repr(C, align(64))]
+pub(crate) struct Header {
+    /// Lifecycle flags and reference count.
+    pub(crate) state: State,
+    /// Functions monomorphised for this task's future and scheduler.
+    pub(crate) vtable: &'static Vtable,
+    /// Links of the runtime's owned-task list; guarded by the shard lock.
+    pub(crate) owned_prev: UnsafeCell<Option<NonNull<Header>>>,
+    pub(crate) owned_next: UnsafeCell<Option<NonNull<Header>>>,
+    /// Unique id, for `JoinError`, debugging and task dumps.
+    pub(crate) id: Id,
+    /// Where `spawn` was called, for slow-poll reports and task dumps.
+    pub(crate) spawned_at: &'static Location<'static>,
+    /// Optional per-task metadata (name, debug-mode counters): `None` unless
+    /// asked for, so it costs nothing when off.
+    pub(crate) meta: Option<Box<Meta>>,
+    /// Which owned-list shard the task belongs to (immutable).
+    pub(crate) shard: u32,
+    /// Membership in that shard's list; guarded by the shard lock.
+    pub(crate) list_state: UnsafeCell<ListState>,
+}
+
+/// Where a task stands with respect to the owned-task list.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum ListState {
+    /// Never linked (blocking tasks, tasks spawned after shutdown began).
+    Unbound,
+    /// Linked; the list holds a reference.
+    Linked,
+    /// Removed by shutdown, which took the list's reference; still counted
+    /// live until it completes.
+    Popped,
+    /// Removed at completion.
+    Released,
+}
+
+/// Optional task metadata, allocated only when a task is named or debug
+/// mode records per-task data.
+#[derive(Debug, Default)]
+pub struct Meta {
+    /// The name given at spawn.
+    pub name: Option<Box<str>>,
+}
+
+/// The functions that know the concrete future and scheduler types.
+pub(crate) struct Vtable {
+    /// Runs the task, consuming a `Notified` reference.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Queues the task, consuming a `Notified` reference.
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the allocation.
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*dst` (a `Poll<Result<T, JoinError>>`) if the
+    /// task is complete, else registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The part of dropping a `JoinHandle` that needs the concrete types.
+    pub(crate) drop_join_handle_slow: unsafe fn(NonNull<Header>),
+    /// Shuts the task down at runtime shutdown, consuming the reference the
+    /// owned list gave the caller.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// The whole allocation of a task.
+#[repr(C)]
+pub(crate) struct Cell<F: Future, S> {
+    pub(crate) header: Header,
+    pub(crate) core: Core<F, S>,
+}
+
+/// The typed part of a task.
+pub(crate) struct Core<F: Future, S> {
+    pub(crate) scheduler: S,
+    /// The join waker slot; who may touch it is decided by `JOIN_WAKER`.
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The future, then its output; touched only by the holder of `RUNNING`
+    /// or, after `COMPLETE`, by the reader of the output.
+    pub(crate) stage: UnsafeCell<Stage<F>>,
+}
+
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[cfg(not(loom))]
+const _: () = assert!(
+    std::mem::size_of::<Header>() == 64,
+    "the task header must fit one cache line"
+);
+
+impl<F: Future + 'static, S: Schedule> Cell<F, S> {
+    /// Allocates a task; `refs` references are accounted for in the state.
+    pub(crate) fn new(
+        future: F,
+        scheduler: S,
+        id: Id,
+        shard: u32,
+        spawned_at: &'static Location<'static>,
+        meta: Option<Box<Meta>>,
+        refs: usize,
+    ) -> NonNull<Header> {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(refs),
+                vtable: super::harness::vtable::<F, S>(),
+                owned_prev: UnsafeCell::new(None),
+                owned_next: UnsafeCell::new(None),
+                id,
+                spawned_at,
+                meta,
+                shard,
+                list_state: UnsafeCell::new(ListState::Unbound),
+            },
+            core: Core {
+                scheduler,
+                join_waker: UnsafeCell::new(None),
+                stage: UnsafeCell::new(Stage::Running(future)),
+            },
+        });
+        NonNull::from(Box::leak(cell)).cast()
+    }
+}
+
+impl<F: Future, S> Core<F, S> {
+    /// Polls the future; drops it as soon as it is ready.
+    ///
+    /// # Safety
+    /// The caller holds `RUNNING` and the stage is `Running`.
+    pub(crate) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let res = self.stage.with_mut(|ptr| {
+            // SAFETY: the caller holds RUNNING, which grants exclusive access
+            // to the stage; the cell is pinned in its allocation (never moved
+            // until dealloc), so pinning the future in place is sound.
+            let stage = unsafe { &mut *ptr };
+            match stage {
+                Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
+                _ => unreachable!("a task was polled after its future was dropped"),
+            }
+        });
+        if res.is_ready() {
+            // SAFETY: still the holder of RUNNING.
+            unsafe { self.drop_future_or_output() };
+        }
+        res
+    }
+
+    /// Drops whatever the stage holds.
+    ///
+    /// # Safety
+    /// The caller has exclusive access to the stage (holds `RUNNING`, or
+    /// owns the output after `COMPLETE`).
+    pub(crate) unsafe fn drop_future_or_output(&self) {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage.with_mut(|ptr| unsafe { *ptr = Stage::Consumed });
+    }
+
+    /// # Safety
+    /// As for `drop_future_or_output`.
+    pub(crate) unsafe fn store_output(&self, output: Result<F::Output, JoinError>) {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage
+            .with_mut(|ptr| unsafe { *ptr = Stage::Finished(output) });
+    }
+
+    /// # Safety
+    /// The task is complete and the caller is the join handle that still
+    /// has join interest, so nobody else touches the stage.
+    pub(crate) unsafe fn take_output(&self) -> Result<F::Output, JoinError> {
+        self.stage.with_mut(|ptr| {
+            // SAFETY: exclusive access per the caller's contract.
+            match std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed) {
+                Stage::Finished(output) => output,
+                _ => panic!("JoinHandle polled after it returned Ready"),
+            }
+        })
+    }
+
+    /// # Safety
+    /// The caller owns the join waker slot (see `state.rs`).
+    pub(crate) unsafe fn set_join_waker(&self, waker: Option<Waker>) {
+        // SAFETY: slot ownership per the caller's contract.
+        self.join_waker.with_mut(|ptr| unsafe { *ptr = waker });
+    }
+
+    /// # Safety
+    /// The slot is readable by the caller: it owns it, or it is published
+    /// (`JOIN_WAKER` set) and only readers touch it.
+    pub(crate) unsafe fn join_waker_will_wake(&self, waker: &Waker) -> bool {
+        // SAFETY: read access per the caller's contract.
+        self.join_waker.with(|ptr| match unsafe { &*ptr } {
+            Some(w) => w.will_wake(waker),
+            None => false,
+        })
+    }
+
+    /// # Safety
+    /// As for `join_waker_will_wake`.
+    pub(crate) unsafe fn wake_join(&self) {
+        // SAFETY: read access per the caller's contract.
+        self.join_waker.with(|ptr| {
+            if let Some(w) = unsafe { &*ptr } {
+                w.wake_by_ref();
+            }
+        });
+    }
+}

@@ -1,0 +1,316 @@
+//! The task harness: polling, cancelling, completing and joining a task of a
+//! concrete future and scheduler type, by applying the state transitions of
+//! `state.rs` and then acting on their verdict.
+//!
+//! Owns the rule "every poll and every drop of user code runs under
+//! `catch_unwind`", so a panicking task never takes its worker down. It must
+//! not know about queues or workers: it talks to them only through
+//! [`Schedule`].
+
+use super::core::{Cell, Core, Header, Vtable};
+use super::state::{TransitionToIdle, TransitionToRunning};
+use super::{JoinError, Notified, Schedule, Task, waker};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
+use std::task::{Context, Poll, Waker};
+
+pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle_slow: drop_join_handle_slow::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// Typed view of a task allocation.
+struct Harness<F: Future, S: 'static> {
+    cell: NonNull<Cell<F, S>>,
+    _p: PhantomData<(F, S)>,
+}
+
+impl<F: Future + 'static, S: Schedule> Harness<F, S> {
+    /// # Safety
+    /// `ptr` points to a live `Cell<F, S>`.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness {
+            cell: ptr.cast(),
+            _p: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the cell is live while a harness exists (the caller holds a
+        // reference), and the header is only read through `&`.
+        unsafe { &self.cell.as_ref().header }
+    }
+
+    fn core(&self) -> &Core<F, S> {
+        // SAFETY: as for `header`.
+        unsafe { &self.cell.as_ref().core }
+    }
+
+    fn header_ptr(&self) -> NonNull<Header> {
+        self.cell.cast()
+    }
+
+    /// A `Task` handle for one reference that the caller already accounts for.
+    fn task_for_held_ref(&self) -> Task<S> {
+        // SAFETY: the caller transfers one of its references to the Task.
+        unsafe { Task::from_raw(self.header_ptr()) }
+    }
+
+    /// Runs the task; consumes the `Notified` reference.
+    fn poll(self) {
+        match self.header().state.transition_to_running() {
+            TransitionToRunning::Success => {
+                // A borrowed waker: the poll holds a reference, so the waker
+                // needs none of its own until it is cloned.
+                // SAFETY: the header is live for the whole poll.
+                let waker = ManuallyDrop::new(unsafe { waker::from_header(self.header_ptr()) });
+                let mut cx = Context::from_waker(&waker);
+                match poll_future(self.core(), self.header(), &mut cx) {
+                    Poll::Ready(output) => {
+                        // SAFETY: we hold RUNNING.
+                        unsafe { self.core().store_output(output) };
+                        self.complete();
+                    }
+                    Poll::Pending => self.transition_to_idle(),
+                }
+            }
+            TransitionToRunning::Cancelled => {
+                cancel_task(self.core(), self.header());
+                self.complete();
+            }
+            TransitionToRunning::Failed => {}
+            TransitionToRunning::Dealloc => self.dealloc(),
+        }
+    }
+
+    fn transition_to_idle(self) {
+        match self.header().state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkNotified => {
+                // Woken during its own poll: it goes behind the others.
+                let task = Notified(self.task_for_held_ref());
+                self.core().scheduler.yield_now(task);
+            }
+            TransitionToIdle::OkDealloc => self.dealloc(),
+            TransitionToIdle::Cancelled => {
+                cancel_task(self.core(), self.header());
+                self.complete();
+            }
+        }
+    }
+
+    /// Publishes the output, wakes the joiner, leaves the owned list and
+    /// releases the references of the poller (and of the list).
+    fn complete(self) {
+        let snapshot = self.header().state.transition_to_complete();
+        // User code runs here (the output's destructor, the join waker), so
+        // it is contained like a poll.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            if !snapshot.is_join_interested() {
+                // No handle will read the output: drop it now.
+                // SAFETY: COMPLETE is set and join interest is gone, so the
+                // stage is ours alone.
+                unsafe { self.core().drop_future_or_output() };
+            } else if snapshot.is_join_waker_set() {
+                // SAFETY: JOIN_WAKER is set: the slot is published to us.
+                unsafe { self.core().wake_join() };
+                let prev = self.header().state.unset_join_waker_after_complete();
+                if !prev.is_join_interested() {
+                    // The handle was dropped while we held the slot: the
+                    // waker is ours to drop.
+                    // SAFETY: join interest gone and JOIN_WAKER now clear.
+                    unsafe { self.core().set_join_waker(None) };
+                }
+            }
+        }));
+
+        let me = ManuallyDrop::new(self.task_for_held_ref());
+        let released = self.core().scheduler.release(&me);
+        let count = match released {
+            Some(task) => {
+                // The list's reference is released with ours, in one step.
+                std::mem::forget(task);
+                2
+            }
+            None => 1,
+        };
+        if self.header().state.transition_to_terminal(count) {
+            self.dealloc();
+        }
+    }
+
+    fn dealloc(self) {
+        // SAFETY: the last reference is gone; nobody else can reach the
+        // cell, which was allocated by `Box` in `Cell::new`.
+        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+    }
+
+    fn drop_reference(self) {
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+}
+
+/// Polls the future under `catch_unwind`; a panic drops the future and
+/// becomes `JoinError::panic`.
+fn poll_future<F: Future, S>(
+    core: &Core<F, S>,
+    header: &Header,
+    cx: &mut Context<'_>,
+) -> Poll<Result<F::Output, JoinError>> {
+    struct DropFutureOnUnwind<'a, F: Future, S>(&'a Core<F, S>);
+    impl<F: Future, S> Drop for DropFutureOnUnwind<'_, F, S> {
+        fn drop(&mut self) {
+            // SAFETY: runs only while the poller (holder of RUNNING) unwinds.
+            unsafe { self.0.drop_future_or_output() };
+        }
+    }
+
+    let res = panic::catch_unwind(AssertUnwindSafe(|| {
+        let guard = DropFutureOnUnwind(core);
+        // SAFETY: the caller holds RUNNING and the stage is Running.
+        let res = unsafe { core.poll(cx) };
+        std::mem::forget(guard);
+        res
+    }));
+    match res {
+        Ok(Poll::Pending) => Poll::Pending,
+        Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+        Err(payload) => Poll::Ready(Err(JoinError::panic(header.id, payload))),
+    }
+}
+
+/// Drops the future (containing a panic of its destructor) and stores the
+/// cancellation error.
+fn cancel_task<F: Future, S>(core: &Core<F, S>, header: &Header) {
+    // SAFETY: the caller holds RUNNING.
+    let res = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output() }));
+    let err = match res {
+        Ok(()) => JoinError::cancelled(header.id),
+        Err(payload) => JoinError::panic(header.id, payload),
+    };
+    // SAFETY: the caller holds RUNNING.
+    unsafe { core.store_output(Err(err)) };
+}
+
+/// Decides whether the join handle can take the output now; if not,
+/// installs `waker` to be woken at completion.
+fn can_read_output<F: Future, S>(header: &Header, core: &Core<F, S>, waker: &Waker) -> bool {
+    let snapshot = header.state.load();
+    debug_assert!(snapshot.is_join_interested());
+    if snapshot.is_complete() {
+        return true;
+    }
+    let res = if snapshot.is_join_waker_set() {
+        // SAFETY: the slot is published; reading it is allowed.
+        if unsafe { core.join_waker_will_wake(waker) } {
+            return false;
+        }
+        header
+            .state
+            .unset_join_waker()
+            .and_then(|_| set_join_waker(header, core, waker.clone()))
+    } else {
+        set_join_waker(header, core, waker.clone())
+    };
+    match res {
+        Ok(_) => false,
+        Err(snapshot) => {
+            debug_assert!(snapshot.is_complete());
+            true
+        }
+    }
+}
+
+fn set_join_waker<F: Future, S>(
+    header: &Header,
+    core: &Core<F, S>,
+    waker: Waker,
+) -> Result<super::state::Snapshot, super::state::Snapshot> {
+    // SAFETY: JOIN_WAKER is clear, so the handle owns the slot.
+    unsafe { core.set_join_waker(Some(waker)) };
+    let res = header.state.set_join_waker();
+    if res.is_err() {
+        // Completed before publication: the slot is still ours; empty it.
+        // SAFETY: JOIN_WAKER was never set, the slot is the handle's.
+        unsafe { core.set_join_waker(None) };
+    }
+    res
+}
+
+// ---- vtable entries -------------------------------------------------------
+
+unsafe fn poll<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the vtable is only reached through a live task of these types.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
+}
+
+unsafe fn schedule<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: as above; the caller hands over the Notified reference.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let task = Notified(harness.task_for_held_ref());
+    harness.core().scheduler.schedule(task);
+}
+
+unsafe fn dealloc<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller released the last reference.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.dealloc();
+}
+
+unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
+    ptr: NonNull<Header>,
+    dst: *mut (),
+    waker: &Waker,
+) {
+    // SAFETY: called by the join handle, which holds a reference.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if can_read_output(harness.header(), harness.core(), waker) {
+        // SAFETY: `dst` is the handle's `Poll<Result<F::Output, JoinError>>`
+        // (JoinHandle<T> is only created for T = F::Output); the task is
+        // complete and the handle has join interest, so the stage is its.
+        unsafe {
+            let dst = &mut *(dst as *mut Poll<Result<F::Output, JoinError>>);
+            *dst = Poll::Ready(harness.core().take_output());
+        }
+    }
+}
+
+unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: called by the join handle, which holds a reference.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    let (drop_output, drop_waker) = harness.header().state.transition_to_join_handle_dropped();
+    if drop_output {
+        // The task completed: nobody else reads the output.
+        // SAFETY: COMPLETE observed with join interest still ours.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            harness.core().drop_future_or_output()
+        }));
+    }
+    if drop_waker {
+        // SAFETY: the transition left JOIN_WAKER clear: the slot is ours.
+        unsafe { harness.core().set_join_waker(None) };
+    }
+    harness.drop_reference();
+}
+
+unsafe fn shutdown<F: Future + 'static, S: Schedule>(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds the reference the owned list gave it.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    if harness.header().state.transition_to_shutdown() {
+        // We took RUNNING; the list's reference plays the poller's.
+        cancel_task(harness.core(), harness.header());
+        harness.complete();
+    } else {
+        harness.drop_reference();
+    }
+}

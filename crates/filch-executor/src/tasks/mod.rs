@@ -1,0 +1,296 @@
+//! Tasks: the unit the scheduler runs.
+//!
+//! A spawned future lives in one allocation with its header (state word,
+//! vtable, owned-list links, id, spawn location), its scheduler handle, its
+//! join waker slot and its output (`core.rs`). Who may touch what is decided
+//! by one atomic word (`state.rs`); the harness applies those decisions
+//! (`harness.rs`). Wakers point at the header, so they cost no allocation
+//! (`waker.rs`). This module owns the typed handles on a task's references
+//! (`Task`, `Notified`, `JoinHandle`) and the [`Schedule`] seam through which a
+//! task reaches whatever runs it; it must not know how queues work.
+
+mod core;
+mod error;
+mod harness;
+mod join;
+pub(crate) mod list;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod waker;
+
+pub use self::core::Meta;
+pub use error::JoinError;
+pub use join::JoinHandle;
+
+use self::core::{Cell, Header};
+use raw::RawTask;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::num::NonZeroU64;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// The unique id of a task within the process.
+///
+/// ```
+/// # let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+/// # rt.block_on(async {
+/// let handle = filch_executor::spawn(async {});
+/// println!("spawned task {}", handle.id());
+/// # });
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    /// A fresh id. Threads take ids in blocks from one global counter, so
+    /// spawning does not contend on it.
+    pub(crate) fn next() -> Id {
+        const BLOCK: u64 = 256;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+        }
+        let id = RANGE.with(|range| {
+            let (next, end) = range.get();
+            if next < end {
+                range.set((next + 1, end));
+                next
+            } else {
+                let start = NEXT_BLOCK.fetch_add(BLOCK, Relaxed);
+                range.set((start + 1, start + BLOCK));
+                start
+            }
+        });
+        Id(NonZeroU64::new(id).expect("task id counter wrapped"))
+    }
+
+    /// The id as a number.
+    ///
+    /// ```
+    /// # let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// # rt.block_on(async {
+    /// assert!(filch_executor::spawn(async {}).id().as_u64() > 0);
+    /// # });
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+/// How a task reaches whatever runs it. Implemented by the multi-thread
+/// scheduler and the blocking pool (and by mocks in the loom models).
+pub trait Schedule: Sized + 'static {
+    /// The task was woken (or cancelled while idle): queue it.
+    fn schedule(&self, task: Notified<Self>);
+
+    /// The task was woken during its own poll: queue it behind the others.
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+
+    /// The task completed: take it out of the owned list, returning the
+    /// list's reference if it held one.
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+}
+
+/// One counted reference to a task.
+pub struct Task<S: 'static> {
+    raw: RawTask,
+    _p: PhantomData<S>,
+}
+
+/// The reference that sits in a run queue: whoever holds it may run the task.
+pub struct Notified<S: 'static>(Task<S>);
+
+// SAFETY: a task's future and output are `Send` (spawn requires it), and
+// every shared field is synchronized by the state word or the list locks.
+unsafe impl<S> Send for Task<S> {}
+// SAFETY: `&Task` only exposes the header's atomic and immutable fields.
+unsafe impl<S> Sync for Task<S> {}
+
+impl<S: 'static> Task<S> {
+    /// # Safety
+    /// The caller transfers one reference of the live task `ptr`.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Task<S> {
+        Task {
+            // SAFETY: per the contract, `ptr` is live.
+            raw: unsafe { RawTask::from_raw(ptr) },
+            _p: PhantomData,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    pub(crate) fn into_raw(self) -> RawTask {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
+}
+
+impl<S: 'static> Drop for Task<S> {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl<S: 'static> Notified<S> {
+    /// Runs the task (poll, or cancel if it was cancelled).
+    pub fn run(self) {
+        self.0.into_raw().poll();
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.0.id()
+    }
+
+    /// Runs the task as cancelled: its future is dropped without a poll.
+    pub(crate) fn cancel_and_run(self) {
+        self.0.raw.header().state.set_cancelled();
+        self.run();
+    }
+
+    /// For queues that store raw pointers (the LIFO slot).
+    pub(crate) fn into_ptr(self) -> NonNull<Header> {
+        self.0.into_raw().header_ptr()
+    }
+
+    /// # Safety
+    /// `ptr` came from `into_ptr` of a `Notified<S>` and is used once.
+    pub(crate) unsafe fn from_ptr(ptr: NonNull<Header>) -> Notified<S> {
+        // SAFETY: per the contract, this is the Notified reference.
+        Notified(unsafe { Task::from_raw(ptr) })
+    }
+}
+
+impl<S> fmt::Debug for Task<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task").field("id", &self.id()).finish()
+    }
+}
+
+impl<S> fmt::Debug for Notified<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").field("id", &self.id()).finish()
+    }
+}
+
+/// A snapshot of one task that has not completed, from
+/// [`Handle::all_tasks`](crate::Handle::all_tasks).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TaskInfo {
+    /// The task's id.
+    pub id: Id,
+    /// The name given at spawn, if any.
+    pub name: Option<String>,
+    /// Where the task was spawned.
+    pub spawned_at: &'static Location<'static>,
+    /// What the task was doing when the snapshot was taken.
+    pub state: TaskState,
+}
+
+/// What a task is doing (see [`TaskInfo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TaskState {
+    /// Waiting for a wake-up.
+    Idle,
+    /// Queued to run.
+    Scheduled,
+    /// Being polled right now.
+    Running,
+}
+
+impl TaskInfo {
+    pub(crate) fn of(header: &Header) -> TaskInfo {
+        let snapshot = header.state.load();
+        let state = if snapshot.is_running() {
+            TaskState::Running
+        } else if snapshot.is_notified() {
+            TaskState::Scheduled
+        } else {
+            TaskState::Idle
+        };
+        TaskInfo {
+            id: header.id,
+            name: header
+                .meta
+                .as_ref()
+                .and_then(|m| m.name.as_deref())
+                .map(String::from),
+            spawned_at: header.spawned_at,
+            state,
+        }
+    }
+}
+
+/// What spawning needs besides the future.
+pub(crate) struct SpawnMeta {
+    pub(crate) id: Id,
+    pub(crate) shard: u32,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) meta: Option<Box<Meta>>,
+}
+
+/// Allocates a task owned by a list: returns the list's reference, the
+/// `Notified` for the run queue, and the join handle.
+pub(crate) fn new_bound<F, S>(
+    future: F,
+    scheduler: S,
+    m: SpawnMeta,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::new(future, scheduler, m.id, m.shard, m.location, m.meta, 3);
+    // SAFETY: the state was created with three references, handed out here
+    // one each; the join handle's output type is the future's.
+    unsafe {
+        (
+            Task::from_raw(ptr),
+            Notified(Task::from_raw(ptr)),
+            JoinHandle::new(RawTask::from_raw(ptr)),
+        )
+    }
+}
+
+/// Allocates a task that no list owns (the blocking pool's, loom models').
+pub fn new_unbound<F, S>(future: F, scheduler: S, id: Id) -> (Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::new(future, scheduler, id, 0, Location::caller(), None, 2);
+    // SAFETY: two references, handed out one each.
+    unsafe {
+        (
+            Notified(Task::from_raw(ptr)),
+            JoinHandle::new(RawTask::from_raw(ptr)),
+        )
+    }
+}
