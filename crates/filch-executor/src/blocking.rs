@@ -6,6 +6,7 @@
 //! handling as async tasks) whose future runs the closure in one poll. Owns
 //! the pool's queue and threads; it must not run async tasks.
 
+use crate::loom::atomic::AtomicUsize;
 use crate::loom::{Condvar, Mutex};
 use crate::tasks::{self, Id, JoinHandle, Notified, Schedule, Task};
 use crate::{Handle, context};
@@ -13,6 +14,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -29,6 +31,8 @@ struct Inner {
     work: Condvar,
     /// Shutdown waits here for threads to exit.
     exited: Condvar,
+    /// Closures running right now (read without the lock by idle checks).
+    num_running: AtomicUsize,
     max_threads: usize,
     keep_alive: Duration,
     thread_name: ThreadNameFn,
@@ -42,8 +46,6 @@ struct State {
     num_idle: usize,
     /// Wake-ups handed to idle threads and not yet taken.
     num_notify: usize,
-    /// Closures running right now.
-    num_running: usize,
     shutdown: bool,
     threads: Vec<(usize, thread::JoinHandle<()>)>,
     next_thread_id: usize,
@@ -97,13 +99,13 @@ impl BlockingPool {
                     num_threads: 0,
                     num_idle: 0,
                     num_notify: 0,
-                    num_running: 0,
                     shutdown: false,
                     threads: Vec::new(),
                     next_thread_id: 0,
                 }),
                 work: Condvar::new(),
                 exited: Condvar::new(),
+                num_running: AtomicUsize::new(0),
                 max_threads,
                 keep_alive,
                 thread_name,
@@ -161,7 +163,7 @@ impl BlockingPool {
     }
 
     pub(crate) fn num_running(&self) -> usize {
-        self.inner.state.lock().num_running
+        self.inner.num_running.load(SeqCst)
     }
 
     /// Cancels queued closures and waits up to `timeout` (`None`: as long as
@@ -208,15 +210,17 @@ impl BlockingPool {
 
 impl Inner {
     fn run(self: Arc<Self>, id: usize, handle: Handle) {
-        let _enter = context::enter_handle(handle);
+        let _enter = context::enter_handle(handle.clone());
         let mut state = self.state.lock();
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
-                state.num_running += 1;
+                self.num_running.fetch_add(1, SeqCst);
                 drop(state);
                 task.run();
+                if self.num_running.fetch_sub(1, SeqCst) == 1 {
+                    handle.shared.check_idle();
+                }
                 state = self.state.lock();
-                state.num_running -= 1;
             }
             if state.shutdown {
                 break;

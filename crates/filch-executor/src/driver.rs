@@ -81,6 +81,14 @@ pub trait Driver: Send + Sync + 'static {
         None
     }
 
+    /// The whole runtime just became idle: every worker is parked, no
+    /// `block_on` thread is running its future and no blocking-pool closure
+    /// is running. Called by the thread whose parking made it so (it has not
+    /// blocked yet). A paused clock uses this to jump to the next deadline.
+    fn on_idle(&self, handle: &Handle) {
+        let _ = handle;
+    }
+
     /// The runtime is shutting down; all workers have stopped.
     fn shutdown(&self) {}
 }

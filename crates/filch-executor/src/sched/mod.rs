@@ -37,6 +37,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::Duration;
 use worker::WorkerRef;
@@ -70,6 +71,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// Workers parked with a timeout to watch other workers' LIFO slots.
     pub(crate) watchers: AtomicUsize,
+    /// `block_on` threads currently running their future (not parked).
+    pub(crate) block_on_active: AtomicUsize,
 }
 
 /// A handle to a runtime: spawn onto it from any thread, enter its context.
@@ -158,6 +161,7 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
             watchers: AtomicUsize::new(0),
+            block_on_active: AtomicUsize::new(0),
         }
     }
 
@@ -220,6 +224,25 @@ impl Shared {
             None => self.schedule_remote(notified),
         }
         join
+    }
+
+    /// Whether every worker is parked and no `block_on` thread or blocking
+    /// closure is running.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle.num_unparked() == 0
+            && self.block_on_active.load(SeqCst) == 0
+            && self.blocking.num_running() == 0
+    }
+
+    /// Tells the driver when the runtime has just become idle.
+    pub(crate) fn check_idle(self: &Arc<Self>) {
+        if let Some(slot) = &self.driver {
+            if self.is_idle() {
+                slot.driver().on_idle(&Handle {
+                    shared: self.clone(),
+                });
+            }
+        }
     }
 
     /// Stops the workers' loops and wakes them all.
@@ -423,6 +446,21 @@ impl Handle {
     /// ```
     pub fn num_unparked_workers(&self) -> usize {
         self.shared.idle.num_unparked()
+    }
+
+    /// Whether the runtime is idle right now: every worker parked, no
+    /// `block_on` future and no blocking closure running (a hint: it may
+    /// change at once).
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
+    /// rt.block_on(async {
+    ///     // This block_on future is running, so the runtime is not idle.
+    ///     assert!(!filch_executor::Handle::current().is_idle());
+    /// });
+    /// ```
+    pub fn is_idle(&self) -> bool {
+        self.shared.is_idle()
     }
 
     /// Blocking-pool closures running right now.

@@ -282,6 +282,9 @@ impl Core {
             // possibly ourselves.
             w.shared.notify_parked();
         }
+        if w.shared.idle.num_unparked() == 0 {
+            w.shared.check_idle();
+        }
         self.observe_lifo_slots(w);
         loop {
             let timeout = self.park_timeout();
