@@ -31,8 +31,8 @@ struct Inner {
     work: Condvar,
     /// Shutdown waits here for threads to exit.
     exited: Condvar,
-    /// Closures running right now (read without the lock by idle checks).
-    num_running: AtomicUsize,
+    /// Closures queued or running (read without the lock by idle checks).
+    num_active: AtomicUsize,
     max_threads: usize,
     keep_alive: Duration,
     thread_name: ThreadNameFn,
@@ -105,7 +105,7 @@ impl BlockingPool {
                 }),
                 work: Condvar::new(),
                 exited: Condvar::new(),
-                num_running: AtomicUsize::new(0),
+                num_active: AtomicUsize::new(0),
                 max_threads,
                 keep_alive,
                 thread_name,
@@ -127,6 +127,7 @@ impl BlockingPool {
             notified.cancel_and_run();
             return join;
         }
+        self.inner.num_active.fetch_add(1, SeqCst);
         state.queue.push_back(notified);
         if state.num_idle > 0 {
             state.num_idle -= 1;
@@ -143,6 +144,7 @@ impl BlockingPool {
                     if state.num_threads == 0 {
                         // No thread will ever run the closure.
                         let task = state.queue.pop_back();
+                        self.inner.num_active.fetch_sub(1, SeqCst);
                         drop(state);
                         drop(task);
                         panic!("filch: could not start a blocking-pool thread: {err}");
@@ -162,8 +164,8 @@ impl BlockingPool {
         builder.spawn(move || inner.run(id, handle))
     }
 
-    pub(crate) fn num_running(&self) -> usize {
-        self.inner.num_running.load(SeqCst)
+    pub(crate) fn num_active(&self) -> usize {
+        self.inner.num_active.load(SeqCst)
     }
 
     /// Cancels queued closures and waits up to `timeout` (`None`: as long as
@@ -179,6 +181,7 @@ impl BlockingPool {
         drop(state);
         for task in queued {
             task.cancel_and_run();
+            self.inner.num_active.fetch_sub(1, SeqCst);
         }
 
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -214,10 +217,9 @@ impl Inner {
         let mut state = self.state.lock();
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
-                self.num_running.fetch_add(1, SeqCst);
                 drop(state);
                 task.run();
-                if self.num_running.fetch_sub(1, SeqCst) == 1 {
+                if self.num_active.fetch_sub(1, SeqCst) == 1 {
                     handle.shared.check_idle();
                 }
                 state = self.state.lock();

@@ -108,11 +108,11 @@ impl Parker {
             }
             return;
         }
-        if let Some(slot) = &inner.driver {
-            if let Some(mut park) = slot.park.try_lock() {
-                inner.park_driver(&mut **park, timeout);
-                return;
-            }
+        if let Some(slot) = &inner.driver
+            && let Some(mut park) = slot.park.try_lock()
+        {
+            inner.park_driver(&mut **park, timeout);
+            return;
         }
         inner.park_condvar(timeout);
     }

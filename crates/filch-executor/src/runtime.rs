@@ -7,7 +7,7 @@
 
 use crate::blocking::{BlockingPool, ThreadNameFn};
 use crate::driver::{Driver, Park};
-use crate::loom::atomic::AtomicUsize;
+use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Parker};
 use crate::sched::queue::{LifoSlot, Local};
 use crate::sched::{Config, Remote, Shared, worker};
@@ -279,6 +279,7 @@ impl Builder {
                 lifo: LifoSlot::new(),
                 poll_seq: AtomicUsize::new(0),
                 unpark: parker.unparker(),
+                woken: AtomicBool::new(false),
             }));
             locals.push(local);
             parkers.push(parker);

@@ -540,10 +540,10 @@ fn lifo_task_is_stolen_when_its_worker_is_stuck() {
                 assert!(Instant::now() < deadline, "LIFO task was never stolen");
                 std::hint::spin_loop();
             }
-            b
+            // B finished while A never yielded: it ran on the other worker.
+            b.await.unwrap();
         });
-        let b = rt.block_on(a).unwrap();
-        rt.block_on(b).unwrap();
+        rt.block_on(a).unwrap();
     }
 }
 

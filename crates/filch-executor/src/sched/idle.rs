@@ -128,6 +128,13 @@ impl Idle {
         self.state.load(Relaxed) >> UNPARK_SHIFT
     }
 
+    /// Workers not parked right now, read in the total order of the
+    /// counter's updates (for the idle check, which pairs with other
+    /// threads' updates of other counters).
+    pub fn num_unparked_seqcst(&self) -> usize {
+        self.state.load(SeqCst) >> UNPARK_SHIFT
+    }
+
     /// Workers searching right now.
     pub fn num_searching(&self) -> usize {
         self.state.load(Relaxed) & SEARCH_MASK

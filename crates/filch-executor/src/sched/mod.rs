@@ -58,6 +58,10 @@ pub(crate) struct Remote {
     /// across a grace period knows the owner is stuck in one poll.
     pub(crate) poll_seq: AtomicUsize,
     pub(crate) unpark: Unparker,
+    /// Set by `Handle::unpark_worker` (a driver handing the worker something
+    /// to look at) and cleared by the worker once it has looked: until then
+    /// the runtime is not idle.
+    pub(crate) woken: AtomicBool,
 }
 
 pub(crate) struct Shared {
@@ -71,8 +75,43 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// Workers parked with a timeout to watch other workers' LIFO slots.
     pub(crate) watchers: AtomicUsize,
-    /// `block_on` threads currently running their future (not parked).
-    pub(crate) block_on_active: AtomicUsize,
+    /// The `block_on` calls in progress, each with its idle flag.
+    pub(crate) block_ons: parking_lot::Mutex<Vec<Arc<BlockOnState>>>,
+}
+
+/// One `block_on` call as the idle check sees it: `ACTIVE` while polling,
+/// `IDLE` once it is about to park with no wake-up pending, `NOTIFIED` as
+/// soon as its waker runs (set *before* the unpark, so a woken thread never
+/// looks idle). Going idle is a compare-exchange from `ACTIVE`, so a wake-up
+/// during the poll is never overwritten.
+#[derive(Debug, Default)]
+pub(crate) struct BlockOnState {
+    state: AtomicUsize,
+}
+
+impl BlockOnState {
+    const ACTIVE: usize = 0;
+    const IDLE: usize = 1;
+    const NOTIFIED: usize = 2;
+
+    pub(crate) fn set_active(&self) {
+        self.state.store(Self::ACTIVE, SeqCst);
+    }
+
+    /// Returns false if a wake-up arrived since `set_active` (do not park).
+    pub(crate) fn try_set_idle(&self) -> bool {
+        self.state
+            .compare_exchange(Self::ACTIVE, Self::IDLE, SeqCst, SeqCst)
+            .is_ok()
+    }
+
+    pub(crate) fn notify(&self) {
+        self.state.store(Self::NOTIFIED, SeqCst);
+    }
+
+    pub(crate) fn is_idle(&self) -> bool {
+        self.state.load(SeqCst) == Self::IDLE
+    }
 }
 
 /// A handle to a runtime: spawn onto it from any thread, enter its context.
@@ -161,7 +200,7 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
             watchers: AtomicUsize::new(0),
-            block_on_active: AtomicUsize::new(0),
+            block_ons: parking_lot::Mutex::new(Vec::new()),
         }
     }
 
@@ -226,22 +265,26 @@ impl Shared {
         join
     }
 
-    /// Whether every worker is parked and no `block_on` thread or blocking
-    /// closure is running.
+    /// Whether the runtime is quiescent: every worker parked with nothing
+    /// handed to it, every `block_on` thread parked with no wake-up pending,
+    /// and no blocking closure queued or running. Each counter is updated
+    /// *before* the wake-up it stands for, so this never sees a woken thread
+    /// as idle.
     pub(crate) fn is_idle(&self) -> bool {
-        self.idle.num_unparked() == 0
-            && self.block_on_active.load(SeqCst) == 0
-            && self.blocking.num_running() == 0
+        self.idle.num_unparked_seqcst() == 0
+            && self.remotes.iter().all(|r| !r.woken.load(SeqCst))
+            && self.blocking.num_active() == 0
+            && self.block_ons.lock().iter().all(|b| b.is_idle())
     }
 
     /// Tells the driver when the runtime has just become idle.
     pub(crate) fn check_idle(self: &Arc<Self>) {
-        if let Some(slot) = &self.driver {
-            if self.is_idle() {
-                slot.driver().on_idle(&Handle {
-                    shared: self.clone(),
-                });
-            }
+        if let Some(slot) = &self.driver
+            && self.is_idle()
+        {
+            slot.driver().on_idle(&Handle {
+                shared: self.clone(),
+            });
         }
     }
 
@@ -388,7 +431,9 @@ impl Handle {
     /// rt.handle().unpark_worker(1);
     /// ```
     pub fn unpark_worker(&self, index: usize) {
-        self.shared.remotes[index].unpark.unpark();
+        let remote = &self.shared.remotes[index];
+        remote.woken.store(true, SeqCst);
+        remote.unpark.unpark();
     }
 
     /// The number of worker threads.
@@ -409,7 +454,10 @@ impl Handle {
     /// assert_eq!(rt.handle().num_alive_tasks(), 1);
     /// h.cancel();
     /// let _ = rt.block_on(h);
-    /// assert_eq!(rt.handle().num_alive_tasks(), 0);
+    /// // The task leaves the count as it completes.
+    /// while rt.handle().num_alive_tasks() != 0 {
+    ///     std::thread::yield_now();
+    /// }
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
         self.shared.owned.live()
@@ -463,14 +511,14 @@ impl Handle {
         self.shared.is_idle()
     }
 
-    /// Blocking-pool closures running right now.
+    /// Blocking-pool closures queued or running right now.
     ///
     /// ```
     /// let rt = filch_executor::Builder::new().worker_threads(1).build().unwrap();
-    /// assert_eq!(rt.handle().num_running_blocking(), 0);
+    /// assert_eq!(rt.handle().num_blocking_tasks(), 0);
     /// ```
-    pub fn num_running_blocking(&self) -> usize {
-        self.shared.blocking.num_running()
+    pub fn num_blocking_tasks(&self) -> usize {
+        self.shared.blocking.num_active()
     }
 
     pub(crate) fn spawn_with_meta<F>(

@@ -30,7 +30,7 @@ use crate::tasks::Notified;
 use crate::{Handle, context};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::time::Duration;
 
 /// LIFO polls in a row before the LIFO task goes to the back of the queue.
@@ -162,7 +162,7 @@ impl Core {
     fn run(&mut self, w: &WorkerRef) {
         while !w.shared.is_shutdown() {
             self.tick = self.tick.wrapping_add(1);
-            if self.tick % self.event_interval == 0 {
+            if self.tick.is_multiple_of(self.event_interval) {
                 self.maintenance(w);
             }
             if let Some(task) = self.next_task(w) {
@@ -177,10 +177,10 @@ impl Core {
     }
 
     fn next_task(&mut self, w: &WorkerRef) -> Option<Task> {
-        if self.tick % self.global_queue_interval == 0 {
-            if let Some(task) = steal_retrying(|| w.shared.injector.steal()) {
-                return Some(task);
-            }
+        if self.tick.is_multiple_of(self.global_queue_interval)
+            && let Some(task) = steal_retrying(|| w.shared.injector.steal())
+        {
+            return Some(task);
         }
         if let Some(task) = w.take_lifo() {
             return Some(task);
@@ -294,6 +294,7 @@ impl Core {
                     driver.process();
                 }
             });
+            let woken = &w.shared.remotes[w.index].woken;
             if w.shared.is_shutdown() {
                 self.stop_watching(w);
                 return;
@@ -302,16 +303,27 @@ impl Core {
                 // A producer woke us and counted us as a searcher.
                 self.is_searching = true;
                 self.stop_watching(w);
+                woken.store(false, SeqCst);
                 return;
             }
             if let Some(task) = self.steal_stuck_lifo(w) {
                 w.local.push(task);
             }
             if w.has_local_work() {
-                // Woken by a timer, an I/O event or a LIFO rescue.
+                // Woken by a timer, an I/O event or a LIFO rescue: count
+                // ourselves awake before clearing `woken`.
                 self.is_searching = w.shared.idle.unpark_self(w.index);
                 self.stop_watching(w);
+                woken.store(false, SeqCst);
                 return;
+            }
+            // Woken, still counted parked, and nothing came of it (e.g. a
+            // paused clock jumped to a deadline that only moved timers
+            // between wheel levels): if the runtime is idle now, say so
+            // again, or virtual time would stop here.
+            woken.store(false, SeqCst);
+            if w.shared.idle.num_unparked() == 0 {
+                w.shared.check_idle();
             }
             self.observe_lifo_slots(w);
         }
@@ -363,10 +375,10 @@ impl Core {
     fn steal_stuck_lifo(&mut self, w: &WorkerRef) -> Option<Task> {
         for &(victim, seq) in &self.watch {
             let remote = &w.shared.remotes[victim];
-            if remote.poll_seq.load(Relaxed) == seq {
-                if let Some(task) = remote.lifo.take() {
-                    return Some(task);
-                }
+            if remote.poll_seq.load(Relaxed) == seq
+                && let Some(task) = remote.lifo.take()
+            {
+                return Some(task);
             }
         }
         None

@@ -110,7 +110,7 @@ const _: () = assert!(
 
 impl<F: Future + 'static, S: Schedule> Cell<F, S> {
     /// Allocates a task; `refs` references are accounted for in the state.
-    pub(crate) fn new(
+    pub(crate) fn allocate(
         future: F,
         scheduler: S,
         id: Id,
@@ -149,10 +149,11 @@ impl<F: Future, S> Core<F, S> {
     pub(crate) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
         let res = self.stage.with_mut(|ptr| {
             // SAFETY: the caller holds RUNNING, which grants exclusive access
-            // to the stage; the cell is pinned in its allocation (never moved
-            // until dealloc), so pinning the future in place is sound.
+            // to the stage.
             let stage = unsafe { &mut *ptr };
             match stage {
+                // SAFETY: the cell is never moved until dealloc, so the
+                // future is pinned in place.
                 Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(cx),
                 _ => unreachable!("a task was polled after its future was dropped"),
             }
@@ -216,8 +217,8 @@ impl<F: Future, S> Core<F, S> {
     /// # Safety
     /// As for `join_waker_will_wake`.
     pub(crate) unsafe fn wake_join(&self) {
-        // SAFETY: read access per the caller's contract.
         self.join_waker.with(|ptr| {
+            // SAFETY: read access per the caller's contract.
             if let Some(w) = unsafe { &*ptr } {
                 w.wake_by_ref();
             }

@@ -108,10 +108,15 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    /// Publishes the output, wakes the joiner, leaves the owned list and
+    /// Leaves the owned list, publishes the output, wakes the joiner and
     /// releases the references of the poller (and of the list).
     fn complete(self) {
         let snapshot = self.header().state.transition_to_complete();
+        // Leave the owned list before waking the joiner, so that a joiner
+        // that wakes up no longer counts the task as alive. Nothing below
+        // touches the scheduler.
+        let me = ManuallyDrop::new(self.task_for_held_ref());
+        let released = self.core().scheduler.release(&me);
         // User code runs here (the output's destructor, the join waker), so
         // it is contained like a poll.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -133,8 +138,6 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             }
         }));
 
-        let me = ManuallyDrop::new(self.task_for_held_ref());
-        let released = self.core().scheduler.release(&me);
         let count = match released {
             Some(task) => {
                 // The list's reference is released with ours, in one step.

@@ -267,7 +267,7 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let ptr = Cell::new(future, scheduler, m.id, m.shard, m.location, m.meta, 3);
+    let ptr = Cell::allocate(future, scheduler, m.id, m.shard, m.location, m.meta, 3);
     // SAFETY: the state was created with three references, handed out here
     // one each; the join handle's output type is the future's.
     unsafe {
@@ -285,7 +285,7 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    let ptr = Cell::new(future, scheduler, id, 0, Location::caller(), None, 2);
+    let ptr = Cell::allocate(future, scheduler, id, 0, Location::caller(), None, 2);
     // SAFETY: two references, handed out one each.
     unsafe {
         (

@@ -96,7 +96,7 @@ impl State {
     /// a join handle, and `refs` references.
     pub(crate) fn new(refs: usize) -> State {
         State {
-            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | refs * REF_ONE),
+            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (refs * REF_ONE)),
         }
     }
 
@@ -357,8 +357,8 @@ impl State {
     /// Fast path for dropping a `JoinHandle` of a task that was never polled:
     /// the spawn state with join interest removed and a reference released.
     pub(crate) fn drop_join_handle_fast(&self) -> Result<(), ()> {
-        let initial = NOTIFIED | JOIN_INTEREST | 3 * REF_ONE;
-        let next = NOTIFIED | 2 * REF_ONE;
+        let initial = NOTIFIED | JOIN_INTEREST | (3 * REF_ONE);
+        let next = NOTIFIED | (2 * REF_ONE);
         self.val
             .compare_exchange(initial, next, Release, Relaxed)
             .map(|_| ())
