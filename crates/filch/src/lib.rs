@@ -1,0 +1,89 @@
+//! # filch
+//!
+//! Python's asyncio programming model — `run`, `create_task`, `gather`,
+//! `wait_for`, cancellation, `to_thread`, queues, locks, events — with
+//! Rust's types, on a multi-threaded work-stealing runtime.
+//!
+//! | asyncio | filch |
+//! |---|---|
+//! | `asyncio.run(main())` | [`filch::run(main())`](run) or `#[filch::main]` |
+//! | `asyncio.create_task(coro)` | [`filch::spawn(fut)`](spawn) |
+//! | `await task` | `task.await` (a `Result`: cancelled or panicked tasks are errors) |
+//! | `task.cancel()` | [`JoinHandle::cancel`](task::JoinHandle::cancel) |
+//! | `asyncio.to_thread(f)` | [`filch::spawn_blocking(f)`](spawn_blocking) |
+//! | `asyncio.sleep(d)` | [`filch::time::sleep(d)`](time::sleep) |
+//! | `asyncio.wait_for(x, t)` | [`filch::time::timeout(t, x)`](time::timeout) |
+//! | `asyncio.sleep(0)` | [`filch::yield_now()`](yield_now) |
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! async fn say_after(delay: Duration, what: &'static str) -> &'static str {
+//!     filch::time::sleep(delay).await;
+//!     what
+//! }
+//!
+//! let words = filch::run(async {
+//!     let hello = filch::spawn(say_after(Duration::from_millis(10), "hello"));
+//!     let world = filch::spawn(say_after(Duration::from_millis(20), "world"));
+//!     [hello.await.unwrap(), world.await.unwrap()]
+//! });
+//! assert_eq!(words, ["hello", "world"]);
+//! ```
+//!
+//! The facade only wires the crates together: `filch-executor` (tasks and
+//! the scheduler), `filch-timer` (time). It must not implement runtime logic.
+
+#![deny(missing_docs)]
+
+mod driver;
+pub mod runtime;
+
+pub use filch_executor::{spawn, spawn_blocking, yield_now};
+pub use runtime::{Runtime, run};
+
+/// `#[filch::main]`: runs an `async fn main` on a filch runtime
+/// (`worker_threads = N` to choose the worker count).
+///
+/// ```
+/// #[filch::main(worker_threads = 2)]
+/// async fn main() {
+///     let t = filch::spawn(async { 1 });
+///     assert_eq!(t.await.unwrap(), 1);
+/// }
+/// # fn call() { main() }
+/// ```
+pub use filch_macros::main;
+
+/// `#[filch::test]`: runs an `async fn` test on a fresh filch runtime
+/// (`worker_threads = N`, default 2; `start_paused = true` for virtual time).
+///
+/// ```
+/// #[filch::test(start_paused = true)]
+/// async fn retries_back_off() {
+///     let t = filch::time::Instant::now();
+///     filch::time::sleep(std::time::Duration::from_secs(60)).await;
+///     assert_eq!(t.elapsed(), std::time::Duration::from_secs(60));
+/// }
+/// ```
+pub use filch_macros::test;
+
+/// Tasks: handles, errors, ids, names (asyncio's `Task`).
+pub mod task {
+    pub use filch_executor::task::{Builder, Id, JoinError, JoinHandle, TaskInfo, TaskState};
+    pub use filch_executor::{spawn, spawn_blocking, yield_now};
+}
+
+/// Time: sleeping, intervals, timeouts, and virtual time for tests.
+pub mod time {
+    pub use filch_timer::{
+        Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout, advance, interval,
+        interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
+    };
+}
+
+/// Implementation details of the macros. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runtime::Builder;
+}
