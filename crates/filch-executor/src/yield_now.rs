@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Yields once: the task goes to the back of its worker's queue and the
-/// other ready tasks run first.
+/// Yields once: every other task that is ready runs before this one
+/// resumes (it resumes at the worker's next maintenance tick at the latest).
 ///
 /// ```
 /// let rt = filch_executor::Executor::new().unwrap();
@@ -36,7 +36,19 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        // On a worker, the wake-up waits until the worker has run what else
+        // is ready (or its next maintenance): yielding is the lowest
+        // priority. Elsewhere (a block_on thread), wake at once.
+        let deferred = crate::context::with_worker(|w| match w {
+            Some(w) => {
+                w.defer(cx.waker());
+                true
+            }
+            None => false,
+        });
+        if !deferred {
+            cx.waker().wake_by_ref();
+        }
         Poll::Pending
     }
 }

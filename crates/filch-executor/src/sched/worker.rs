@@ -1,12 +1,15 @@
 //! The worker loop: find a task, run it, and park when there is none.
 //!
-//! Order of looking for work: every `global_queue_interval` ticks the global
-//! injector first (so remote spawns cannot starve); otherwise the local
-//! queue, then a batch from the injector, then half of another worker's
-//! queue. After each poll, the task its poll woke (the LIFO slot) runs next,
-//! at most [`MAX_LIFO_POLLS`] times in a row and within the task's coop
-//! budget. Every `event_interval` ticks the worker fires due timers and polls
-//! the I/O driver without blocking.
+//! A tick is one task poll. Order of looking for work: once
+//! `global_queue_interval` ticks have passed, a batch from the global
+//! injector first (so remote spawns cannot starve behind busy local work);
+//! otherwise the local queue, then a batch from the injector, then half of
+//! another worker's queue. After each poll, the task its poll woke (the LIFO
+//! slot) runs next, at most [`MAX_LIFO_POLLS`] times in a row and within the
+//! task's coop budget. Once `event_interval` ticks have passed, the worker
+//! fires due timers, polls the I/O driver without blocking, and wakes the
+//! tasks that called `yield_now` (which are deferred until then, or until the
+//! worker runs out of other work, so a yielding loop is the lowest priority).
 //!
 //! **Stealable LIFO slot.** A thief never takes a LIFO task eagerly (that
 //! reorders message passing: tokio#8065). A worker about to park notes every
@@ -28,9 +31,10 @@ use crate::driver::WorkerDriver;
 use crate::park::Parker;
 use crate::tasks::Notified;
 use crate::{Handle, context};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::task::Waker;
 use std::time::Duration;
 
 /// LIFO polls in a row before the LIFO task goes to the back of the queue.
@@ -50,6 +54,9 @@ pub(crate) struct WorkerRef {
     /// While dispatching driver events, pushes do not wake other workers one
     /// by one; the worker decides once afterwards.
     defer_notify: Cell<bool>,
+    /// Wakers of tasks that called `yield_now`, woken at the next
+    /// maintenance or when the worker has nothing else to run.
+    deferred: RefCell<Vec<Waker>>,
 }
 
 impl WorkerRef {
@@ -96,6 +103,23 @@ impl WorkerRef {
         }
     }
 
+    /// Defers a yielding task's wake-up (see the module docs).
+    pub(crate) fn defer(&self, waker: &Waker) {
+        self.deferred.borrow_mut().push(waker.clone());
+    }
+
+    fn has_deferred(&self) -> bool {
+        !self.deferred.borrow().is_empty()
+    }
+
+    fn wake_deferred(&self) {
+        // Taken out first: waking may run code that defers again.
+        let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
     fn take_lifo(&self) -> Option<Task> {
         self.shared.remotes[self.index].lifo.take()
     }
@@ -107,7 +131,12 @@ impl WorkerRef {
 
 /// The loop's own state, never touched from outside the loop.
 struct Core {
+    /// Task polls so far.
     tick: u32,
+    /// `tick` at the last look at the global queue first / at the last
+    /// maintenance.
+    last_global: u32,
+    last_maintenance: u32,
     is_searching: bool,
     rng: FastRand,
     parker: Parker,
@@ -131,6 +160,7 @@ pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Park
         local,
         lifo_enabled: Cell::new(true),
         defer_notify: Cell::new(false),
+        deferred: RefCell::new(Vec::new()),
     };
     let _worker = context::enter_worker(&worker);
     let driver = worker
@@ -142,6 +172,8 @@ pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Park
     let config = &worker.shared.config;
     let mut core = Core {
         tick: 0,
+        last_global: 0,
+        last_maintenance: 0,
         is_searching: false,
         rng: FastRand::new(index as u64),
         parker,
@@ -161,8 +193,8 @@ pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Park
 impl Core {
     fn run(&mut self, w: &WorkerRef) {
         while !w.shared.is_shutdown() {
-            self.tick = self.tick.wrapping_add(1);
-            if self.tick.is_multiple_of(self.event_interval) {
+            if self.tick.wrapping_sub(self.last_maintenance) >= self.event_interval {
+                self.last_maintenance = self.tick;
                 self.maintenance(w);
             }
             if let Some(task) = self.next_task(w) {
@@ -177,10 +209,13 @@ impl Core {
     }
 
     fn next_task(&mut self, w: &WorkerRef) -> Option<Task> {
-        if self.tick.is_multiple_of(self.global_queue_interval)
-            && let Some(task) = steal_retrying(|| w.shared.injector.steal())
-        {
-            return Some(task);
+        if self.tick.wrapping_sub(self.last_global) >= self.global_queue_interval {
+            self.last_global = self.tick;
+            // A batch, not one task: with busy local work a worker comes here
+            // only once per interval, and remote spawns must keep up.
+            if let Some(task) = steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local)) {
+                return Some(task);
+            }
         }
         if let Some(task) = w.take_lifo() {
             return Some(task);
@@ -226,6 +261,7 @@ impl Core {
         w.lifo_enabled.set(true);
         coop::budget(|| {
             bump(&remote.poll_seq);
+            self.tick = self.tick.wrapping_add(1);
             task.run();
             let mut lifo_polls = 0;
             while let Some(next) = w.take_lifo() {
@@ -238,12 +274,14 @@ impl Core {
                 }
                 lifo_polls += 1;
                 bump(&remote.poll_seq);
+                self.tick = self.tick.wrapping_add(1);
                 next.run();
             }
         });
     }
 
-    /// Fires due timers and polls the I/O driver without blocking.
+    /// Fires due timers, polls the I/O driver without blocking, and wakes
+    /// the tasks that yielded.
     fn maintenance(&mut self, w: &WorkerRef) {
         self.dispatch_events(w, |core| {
             if let Some(slot) = &w.shared.driver {
@@ -252,6 +290,7 @@ impl Core {
             if let Some(driver) = core.driver.as_mut() {
                 driver.process();
             }
+            w.wake_deferred();
         });
     }
 
@@ -269,6 +308,10 @@ impl Core {
     }
 
     fn park(&mut self, w: &WorkerRef) {
+        if w.has_deferred() {
+            // Nothing else to do: the yielded tasks run now.
+            self.dispatch_events(w, |_| w.wake_deferred());
+        }
         if w.has_local_work() {
             return;
         }
