@@ -1,9 +1,11 @@
 //! `Sleep`, `sleep` and `sleep_until`: a future that completes at a deadline
 //! (asyncio's `await asyncio.sleep(d)`).
 //!
-//! A `Sleep` touches no wheel until it is first polled and not yet due: a
-//! sleep created and dropped unpolled, or a timeout whose inner future is
-//! ready at once, costs a clock read and nothing else. Owns the choice of
+//! A `Sleep` touches no wheel until it is first polled and not yet due, and
+//! `sleep(d)` does not even read the clock until then: like asyncio's
+//! `sleep`, it starts counting when it is first awaited. A sleep created and
+//! dropped unpolled, or a timeout whose inner future is ready at once, costs
+//! a few stores. Owns the choice of
 //! wheel (the current worker's, else a round-robin one for threads that are
 //! not workers); the entry protocol is in `entry.rs`.
 
@@ -40,13 +42,41 @@ pin_project! {
     /// ```
     #[must_use = "futures do nothing unless awaited"]
     pub struct Sleep {
-        deadline: Instant,
+        deadline: Deadline,
         #[pin]
         entry: Entry,
     }
 }
 
+/// When a sleep ends: fixed, or a duration that starts at the first poll.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    At(Instant),
+    After(Duration),
+}
+
+impl Deadline {
+    /// Fixes the deadline (a relative one starts now).
+    fn resolve(&mut self) -> Instant {
+        match *self {
+            Deadline::At(t) => t,
+            Deadline::After(d) => {
+                let t = Instant::now()
+                    .checked_add(d)
+                    .unwrap_or_else(Instant::far_future);
+                *self = Deadline::At(t);
+                t
+            }
+        }
+    }
+}
+
 /// Waits until `duration` has elapsed (asyncio's `asyncio.sleep`).
+///
+/// Like asyncio's `sleep`, the duration starts counting when the sleep is
+/// first awaited (polled), not when `sleep` is called: creating a sleep
+/// costs nothing until it is used. (tokio's starts at creation; use
+/// [`sleep_until`]`(Instant::now() + d)` for that.)
 ///
 /// `Duration::ZERO` completes at once (use `yield_now` to let other tasks
 /// run, which is what `asyncio.sleep(0)` is for). A duration too large to
@@ -61,10 +91,10 @@ pin_project! {
 /// # });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(Instant::far_future);
-    sleep_until(deadline)
+    Sleep {
+        deadline: Deadline::After(duration),
+        entry: Entry::new(),
+    }
 }
 
 /// Waits until `deadline`. A deadline in the past completes at once.
@@ -79,20 +109,23 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
+        deadline: Deadline::At(deadline),
         entry: Entry::new(),
     }
 }
 
 impl Sleep {
-    /// The instant the sleep completes at.
+    /// The instant the sleep completes at. For a `sleep(d)` that has not
+    /// been polled yet, the duration has not started: the answer is "now +
+    /// d" at the time of the call.
     ///
     /// ```
     /// let d = filch_timer::Instant::now() + std::time::Duration::from_secs(1);
     /// assert_eq!(filch_timer::sleep_until(d).deadline(), d);
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        let mut d = self.deadline;
+        d.resolve()
     }
 
     /// Whether the deadline has been reached (as seen by the timer).
@@ -121,7 +154,7 @@ impl Sleep {
     /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.project();
-        *this.deadline = deadline;
+        *this.deadline = Deadline::At(deadline);
         let entry = this.entry.into_ref().get_ref();
         let Some(cell) = entry.registered_cell() else {
             entry.reset(0);
@@ -153,7 +186,7 @@ impl Sleep {
         }
         let (cell, local) = pick_wheel();
         let clock = &cell.clock;
-        let deadline = this.deadline.into_std();
+        let deadline = this.deadline.resolve().into_std();
         if deadline <= clock.now() {
             entry.mark_fired_unregistered();
             return Poll::Ready(());
@@ -209,7 +242,7 @@ impl Future for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .field("elapsed", &self.is_elapsed())
             .finish()
     }

@@ -66,6 +66,10 @@ pin_project! {
 /// or `Err(Elapsed)` — in which case the future has been dropped when the
 /// `Timeout` is (the future is not polled again after the deadline).
 ///
+/// As with asyncio's `wait_for`, the duration starts when the timeout is
+/// first awaited; a future that is ready at once never touches the clock or
+/// a timer wheel.
+///
 /// ```
 /// # let rt = filch_timer::test_runtime(1, true);
 /// # rt.block_on(async {

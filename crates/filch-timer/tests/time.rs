@@ -374,7 +374,9 @@ fn pause_and_advance() {
     rt.block_on(async {
         pause();
         let start = Instant::now();
-        let s = spawn(sleep(Duration::from_secs(30)));
+        // An absolute deadline: `sleep(d)` would start counting only when
+        // the task first polls it, which may be after the advance below.
+        let s = spawn(sleep_until(start + Duration::from_secs(30)));
         yield_now().await;
         advance(Duration::from_secs(10)).await;
         assert_eq!(Instant::now() - start, Duration::from_secs(10));
@@ -420,6 +422,24 @@ fn interval_ticks_on_schedule_and_handles_missed_ticks() {
         advance(Duration::from_secs(25)).await;
         assert_eq!(iv.tick().await, base + p);
         assert_eq!(iv.tick().await, base + 3 * p);
+    });
+}
+
+#[test]
+fn relative_sleeps_start_when_first_awaited() {
+    // asyncio semantics: `sleep(d)` and `timeout(d, f)` count from their
+    // first poll, not from their creation.
+    let rt = test_runtime(1, true);
+    rt.block_on(async {
+        let start = Instant::now();
+        let s = sleep(Duration::from_secs(10));
+        advance(Duration::from_secs(5)).await;
+        s.await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(15));
+        let absolute = sleep_until(start + Duration::from_secs(20));
+        advance(Duration::from_secs(1)).await;
+        absolute.await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(20));
     });
 }
 
