@@ -115,6 +115,12 @@ pub use mock::{Injector, Local, Steal, Stealer};
 /// A mutex-backed stand-in for crossbeam-deque under loom, with the subset of
 /// its interface the scheduler uses and the same FIFO semantics.
 #[cfg(loom)]
+// Public only so that `__loom` can hand it to the loom models.
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::new_without_default
+)]
 mod mock {
     use crate::loom::{Arc, Mutex};
     use std::collections::VecDeque;
