@@ -346,10 +346,13 @@ impl State {
     /// `Err` means the task completed first (the completer may be reading).
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update_action(|curr| {
-            debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
+            debug_assert!(curr.is_join_interested());
             if curr.is_complete() {
+                // The completer may already have handed the slot back
+                // (`unset_join_waker_after_complete`): JOIN_WAKER may be clear.
                 return (Err(curr), None);
             }
+            debug_assert!(curr.is_join_waker_set());
             let next = Snapshot(curr.0 & !JOIN_WAKER);
             (Ok(next), Some(next))
         })
