@@ -48,6 +48,8 @@ impl<T> IntoPtr for Box<T> {
 }
 
 /// A one-task slot that its owner fills and empties, and thieves may empty.
+// Public (and so linted for `Debug`) only under loom, through `__loom`.
+#[cfg_attr(loom, allow(missing_debug_implementations))]
 pub struct LifoSlot<T: IntoPtr> {
     ptr: AtomicPtr<()>,
     _p: PhantomData<T>,
