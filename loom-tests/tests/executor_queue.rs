@@ -88,6 +88,8 @@ impl Job {
         job
     }
 
+    /// Runs the job, taking the box as the queues hand it over.
+    #[allow(clippy::boxed_local)]
     fn run(self: Box<Self>) {
         // SAFETY: whoever runs the job owns it.
         let payload = self.payload.with(|p| unsafe { *p });
