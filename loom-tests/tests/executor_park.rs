@@ -7,32 +7,17 @@
 //! whose condition variable is loom's under `cfg(loom)`, or in a mock driver
 //! built on loom primitives) and only assert what must hold once woken.
 
+mod common;
+
+use common::model;
 use filch_executor::__loom::{DriverSlot, Idle, Parker, Unparker};
 use filch_executor::{Driver, Park};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 use std::sync::Arc as StdArc;
-use std::sync::atomic::AtomicUsize as StdAtomicUsize;
-use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::Duration;
-
-/// Runs `f` under loom (bounded by `LOOM_MAX_PREEMPTIONS`) and reports how
-/// many interleavings it explored (shown with `--nocapture`).
-fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    let iterations = StdArc::new(StdAtomicUsize::new(0));
-    let counter = iterations.clone();
-    let start = std::time::Instant::now();
-    loom::model(move || {
-        counter.fetch_add(1, SeqCst);
-        f();
-    });
-    eprintln!(
-        "{name}: {} interleavings in {:.2?}",
-        iterations.load(SeqCst),
-        start.elapsed()
-    );
-}
 
 /// Parks until `count` reaches `target`, as every user of a parker does
 /// (a return from `park` may be spurious).
@@ -42,48 +27,43 @@ fn park_until(parker: &mut Parker, count: &AtomicUsize, target: usize) {
     }
 }
 
-/// An unpark from another thread, before or while the parker parks on its
-/// condition variable: `park` returns (the parker is never left blocked).
-/// The unparker publishes a count first; once `park` returned and the count
-/// is read, no second `park` is needed, and an `unpark` that raced nothing
-/// left a notification that the next `park` consumes at once.
+/// `rounds` times, another thread publishes a count and unparks, while the
+/// parker parks until it sees each count. Every unpark, before or while the
+/// parker parks, makes `park` return (else the parker stays blocked: loom
+/// reports a deadlock), and a consumed notification leaves the parker able
+/// to block and be woken again.
+fn unpark_races_park(mut parker: Parker, rounds: usize) {
+    let unparker = parker.unparker();
+    let count = Arc::new(AtomicUsize::new(0));
+
+    let count2 = count.clone();
+    let th = thread::spawn(move || {
+        for i in 1..=rounds {
+            count2.store(i, Release);
+            unparker.unpark();
+        }
+    });
+    for i in 1..=rounds {
+        park_until(&mut parker, &count, i);
+    }
+    th.join().unwrap();
+}
+
+/// [`unpark_races_park`] on the condition variable: the notification is
+/// consumed at once, or cannot fall between the `EMPTY -> PARKED_CONDVAR`
+/// exchange and the wait.
 #[test]
 fn unpark_races_park_on_condvar() {
     model("unpark_races_park_on_condvar", || {
-        let mut parker = Parker::new(None);
-        let unparker = parker.unparker();
-        let count = Arc::new(AtomicUsize::new(0));
-
-        let count2 = count.clone();
-        let th = thread::spawn(move || {
-            count2.store(1, Release);
-            unparker.unpark();
-        });
-        park_until(&mut parker, &count, 1);
-        th.join().unwrap();
+        unpark_races_park(Parker::new(None), 1)
     });
 }
 
-/// Two rounds: a parker that consumed one notification parks again and is
-/// woken again by the second unpark (a notification is not kept twice, and
-/// a consumed one leaves the state ready to park).
+/// [`unpark_races_park`] for two rounds on the condition variable.
 #[test]
 fn park_unpark_two_rounds() {
     model("park_unpark_two_rounds", || {
-        let mut parker = Parker::new(None);
-        let unparker = parker.unparker();
-        let count = Arc::new(AtomicUsize::new(0));
-
-        let count2 = count.clone();
-        let th = thread::spawn(move || {
-            for i in 1..=2 {
-                count2.store(i, Release);
-                unparker.unpark();
-            }
-        });
-        park_until(&mut parker, &count, 1);
-        park_until(&mut parker, &count, 2);
-        th.join().unwrap();
+        unpark_races_park(Parker::new(None), 2)
     });
 }
 
@@ -124,23 +104,13 @@ fn mock_driver() -> StdArc<DriverSlot> {
     ))
 }
 
-/// A parker that takes the driver blocks in `Park::park`; an unpark racing
-/// it must see `PARKED_DRIVER` and wake the driver, or leave `NOTIFIED` for
-/// the parker to consume.
+/// [`unpark_races_park`] in the driver: the parker takes the driver and
+/// blocks in `Park::park`; the unpark sees `PARKED_DRIVER` and wakes the
+/// driver, or leaves `NOTIFIED` for the parker to consume.
 #[test]
 fn unpark_races_park_in_driver() {
     model("unpark_races_park_in_driver", || {
-        let mut parker = Parker::new(Some(mock_driver()));
-        let unparker = parker.unparker();
-        let count = Arc::new(AtomicUsize::new(0));
-
-        let count2 = count.clone();
-        let th = thread::spawn(move || {
-            count2.store(1, Release);
-            unparker.unpark();
-        });
-        park_until(&mut parker, &count, 1);
-        th.join().unwrap();
+        unpark_races_park(Parker::new(Some(mock_driver())), 1)
     });
 }
 

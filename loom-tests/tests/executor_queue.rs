@@ -11,6 +11,9 @@
 //! task is run exactly once and none is lost or leaked. *When* a thief may
 //! take the LIFO slot is timing policy and is not modelled here.
 
+mod common;
+
+use common::model;
 use filch_executor::__loom::{
     JoinHandle, LifoSlot, Local, Notified, Schedule, Stealer, Task, new_unbound, next_id,
 };
@@ -23,23 +26,6 @@ use std::sync::Arc as StdArc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
-
-/// Runs `f` under loom (bounded by `LOOM_MAX_PREEMPTIONS`) and reports how
-/// many interleavings it explored (shown with `--nocapture`).
-fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    let iterations = StdArc::new(AtomicUsize::new(0));
-    let counter = iterations.clone();
-    let start = std::time::Instant::now();
-    loom::model(move || {
-        counter.fetch_add(1, SeqCst);
-        f();
-    });
-    eprintln!(
-        "{name}: {} interleavings in {:.2?}",
-        iterations.load(SeqCst),
-        start.elapsed()
-    );
-}
 
 /// How often each job ran and how many were dropped (std atomics: loom runs
 /// all model threads on one OS thread; these only record, and are checked

@@ -14,6 +14,9 @@
 //! own drop (it is dropped exactly when the task is deallocated) and holds a
 //! loom `Arc`, which loom reports if it is never released.
 
+mod common;
+
+use common::model;
 use filch_executor::__loom::{JoinHandle, Notified, Schedule, Task, new_unbound, next_id};
 use filch_executor::JoinError;
 use loom::sync::atomic::AtomicBool;
@@ -26,23 +29,6 @@ use std::sync::Arc as StdArc;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicIsize, AtomicUsize};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
-
-/// Runs `f` under loom (bounded by `LOOM_MAX_PREEMPTIONS`) and reports how
-/// many interleavings it explored (shown with `--nocapture`).
-fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    let iterations = StdArc::new(AtomicUsize::new(0));
-    let counter = iterations.clone();
-    let start = std::time::Instant::now();
-    loom::model(move || {
-        counter.fetch_add(1, SeqCst);
-        f();
-    });
-    eprintln!(
-        "{name}: {} interleavings in {:.2?}",
-        iterations.load(SeqCst),
-        start.elapsed()
-    );
-}
 
 /// What happened to one task, recorded from the future, its output and its
 /// scheduler handle.
@@ -272,6 +258,32 @@ fn spawn(probe: &StdArc<Probe>, behavior: Behavior) -> (RunQueue, JoinHandle<Out
     (RunQueue(queue), join)
 }
 
+/// [`spawn`]s a task that waits for a flag and runs its first poll: the
+/// task is idle, and the returned waker is the one that poll left.
+fn spawn_waiting_for_flag(
+    probe: &StdArc<Probe>,
+) -> (RunQueue, JoinHandle<Output>, Arc<AtomicBool>, Waker) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let (rq, join) = spawn(probe, Behavior::UntilFlag(flag.clone()));
+    rq.run_all();
+    assert_eq!(probe.polls.load(SeqCst), 1);
+    let waker = probe.take_waker();
+    (rq, join, flag, waker)
+}
+
+/// [`spawn`], then a first join poll (before the task ran) registers a
+/// join waker.
+fn spawn_with_join_waker(
+    probe: &StdArc<Probe>,
+    behavior: Behavior,
+) -> (RunQueue, JoinHandle<Output>, StdArc<JoinWaker>) {
+    let (rq, mut join) = spawn(probe, behavior);
+    let jw = StdArc::new(JoinWaker::default());
+    let waker = jw.waker();
+    assert!(poll_join(&mut join, &waker).is_pending());
+    (rq, join, jw)
+}
+
 /// A join waker that counts its wake-ups and its live clones, so a waker the
 /// task forgets to drop, or drops twice, is caught.
 #[derive(Default)]
@@ -335,81 +347,112 @@ fn poll_join(join: &mut JoinHandle<Output>, waker: &Waker) -> Poll<Result<Output
     Pin::new(join).poll(&mut Context::from_waker(waker))
 }
 
-/// A wake by value from another worker, racing the poll of the task it
-/// wakes (the task is queued when the race starts, so the wake finds it
-/// queued, running, or idle again). The wake publishes a flag first: the
-/// poll after it must see the flag, so the task completes.
+/// Polls a join handle from another thread: registers a waker of `jw`
+/// unless the task is already complete.
+fn join_from(
+    mut join: JoinHandle<Output>,
+    jw: &StdArc<JoinWaker>,
+) -> (JoinHandle<Output>, Poll<Result<Output, JoinError>>) {
+    let waker = jw.waker();
+    let first = poll_join(&mut join, &waker);
+    (join, first)
+}
+
+/// The result of a join whose first poll gave `first`, once the task is
+/// complete: if that poll was `Pending`, the task completed after `jw` was
+/// registered and must have woken it, and a second poll is `Ready`.
+fn join_result(
+    first: Poll<Result<Output, JoinError>>,
+    join: &mut JoinHandle<Output>,
+    jw: &StdArc<JoinWaker>,
+) -> Result<Output, JoinError> {
+    match first {
+        Poll::Ready(res) => res,
+        Poll::Pending => {
+            assert_eq!(
+                jw.wakes.load(SeqCst),
+                1,
+                "the task completed after the join waker was registered but did not wake it"
+            );
+            let waker = jw.waker();
+            let Poll::Ready(res) = poll_join(join, &waker) else {
+                panic!("the task is complete but the join handle is pending");
+            };
+            res
+        }
+    }
+}
+
+/// The end of the models whose task must have completed: the join handle
+/// gives the output at once, and then everything is released.
+fn assert_completed(probe: &Probe, mut join: JoinHandle<Output>) {
+    let jw = StdArc::new(JoinWaker::default());
+    let waker = jw.waker();
+    match poll_join(&mut join, &waker) {
+        Poll::Ready(Ok(out)) => drop(out),
+        Poll::Ready(Err(e)) => panic!("unexpected join error: {e}"),
+        Poll::Pending => panic!("the wake was lost: the task did not complete"),
+    }
+    drop((waker, join));
+    probe.assert_task_released();
+    jw.assert_all_dropped();
+}
+
+/// How the racing waker of [`wake_racing_poll`] wakes.
+#[derive(Clone, Copy)]
+enum Wake {
+    ByVal,
+    ByRef,
+}
+
+/// A wake from another worker, racing the poll of the task it wakes (the
+/// task is queued when the race starts, so the wake finds it queued,
+/// running, or idle again); both threads then work the queue. The waker
+/// publishes a flag first: the poll after the wake must see it, so the task
+/// completes.
+fn wake_racing_poll(wake: Wake) {
+    let probe = Probe::new();
+    let (rq, join, flag, waker) = spawn_waiting_for_flag(&probe);
+    waker.wake_by_ref();
+
+    let rq2 = rq.clone();
+    let th = thread::spawn(move || {
+        flag.store(true, Release);
+        let kept = match wake {
+            Wake::ByVal => {
+                waker.wake();
+                None
+            }
+            Wake::ByRef => {
+                waker.wake_by_ref();
+                Some(waker)
+            }
+        };
+        rq2.run_all();
+        drop(kept);
+    });
+    rq.run_all();
+    th.join().unwrap();
+    rq.run_all();
+    assert_completed(&probe, join);
+}
+
+/// [`wake_racing_poll`] with a wake by value.
 #[test]
 fn wake_by_val_racing_poll_is_not_lost() {
     model("wake_by_val_racing_poll_is_not_lost", || {
-        let probe = Probe::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let (rq, mut join) = spawn(&probe, Behavior::UntilFlag(flag.clone()));
-        // First poll: Pending, leaves a waker. Then queue the task again.
-        rq.run_all();
-        let waker = probe.take_waker();
-        waker.wake_by_ref();
-
-        let rq2 = rq.clone();
-        let th = thread::spawn(move || {
-            flag.store(true, Release);
-            waker.wake();
-            rq2.run_all();
-        });
-        rq.run_all();
-        th.join().unwrap();
-        rq.run_all();
-
-        let jw = StdArc::new(JoinWaker::default());
-        let waker = jw.waker();
-        match poll_join(&mut join, &waker) {
-            Poll::Ready(Ok(out)) => drop(out),
-            Poll::Ready(Err(e)) => panic!("unexpected join error: {e}"),
-            Poll::Pending => panic!("the wake was lost: the task never saw the flag"),
-        }
-        drop(waker);
-        drop(join);
-        probe.assert_task_released();
-        jw.assert_all_dropped();
+        wake_racing_poll(Wake::ByVal)
     });
 }
 
-/// As above with `wake_by_ref` (the waker is dropped afterwards). A wake by
-/// reference that finds the task already queued changes nothing in the
-/// state word, but it must still be ordered before the poll that follows,
-/// or that poll can miss what the waker published.
+/// [`wake_racing_poll`] with a wake by reference (the waker is dropped
+/// afterwards). A wake by reference that finds the task already queued
+/// changes nothing in the state word, but it must still be ordered before
+/// the poll that follows, or that poll can miss what the waker published.
 #[test]
 fn wake_by_ref_racing_poll_is_not_lost() {
     model("wake_by_ref_racing_poll_is_not_lost", || {
-        let probe = Probe::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let (rq, mut join) = spawn(&probe, Behavior::UntilFlag(flag.clone()));
-        rq.run_all();
-        let waker = probe.take_waker();
-        waker.wake_by_ref();
-
-        let rq2 = rq.clone();
-        let th = thread::spawn(move || {
-            flag.store(true, Release);
-            waker.wake_by_ref();
-            rq2.run_all();
-            drop(waker);
-        });
-        rq.run_all();
-        th.join().unwrap();
-        rq.run_all();
-
-        let jw = StdArc::new(JoinWaker::default());
-        let waker = jw.waker();
-        match poll_join(&mut join, &waker) {
-            Poll::Ready(Ok(out)) => drop(out),
-            Poll::Ready(Err(e)) => panic!("unexpected join error: {e}"),
-            Poll::Pending => panic!("the wake was lost: the task never saw the flag"),
-        }
-        drop(waker);
-        drop(join);
-        probe.assert_task_released();
-        jw.assert_all_dropped();
+        wake_racing_poll(Wake::ByRef)
     });
 }
 
@@ -423,36 +466,19 @@ fn wake_by_ref_racing_poll_is_not_lost() {
 fn cancel_and_join_race_a_yielding_task() {
     model("cancel_and_join_race_a_yielding_task", || {
         let probe = Probe::new();
-        let (rq, mut join) = spawn(&probe, Behavior::YieldOnce);
+        let (rq, join) = spawn(&probe, Behavior::YieldOnce);
         let jw = StdArc::new(JoinWaker::default());
 
         let jw2 = jw.clone();
         let th = thread::spawn(move || {
             join.cancel();
-            let waker = jw2.waker();
-            let first = poll_join(&mut join, &waker);
-            (join, first)
+            join_from(join, &jw2)
         });
         rq.run_all();
         let (mut join, first) = th.join().unwrap();
         rq.run_all();
 
-        let res = match first {
-            Poll::Ready(res) => res,
-            Poll::Pending => {
-                assert_eq!(
-                    jw.wakes.load(SeqCst),
-                    1,
-                    "the task completed after the join waker was registered but did not wake it"
-                );
-                let waker = jw.waker();
-                let Poll::Ready(res) = poll_join(&mut join, &waker) else {
-                    panic!("the task is complete but the join handle is pending");
-                };
-                res
-            }
-        };
-        match res {
+        match join_result(first, &mut join, &jw) {
             Ok(out) => {
                 // Completed before the cancel was seen: both polls ran.
                 assert_eq!(probe.polls.load(SeqCst), 2);
@@ -502,38 +528,15 @@ fn cancel_of_idle_task_drops_future_when_run() {
 fn join_waker_replacement_races_completion() {
     model("join_waker_replacement_races_completion", || {
         let probe = Probe::new();
-        let (rq, mut join) = spawn(&probe, Behavior::Ready);
-        let old = StdArc::new(JoinWaker::default());
+        let (rq, join, old) = spawn_with_join_waker(&probe, Behavior::Ready);
         let new = StdArc::new(JoinWaker::default());
-        {
-            let waker = old.waker();
-            assert!(poll_join(&mut join, &waker).is_pending());
-        }
 
         let new2 = new.clone();
-        let th = thread::spawn(move || {
-            let waker = new2.waker();
-            let first = poll_join(&mut join, &waker);
-            (join, first)
-        });
+        let th = thread::spawn(move || join_from(join, &new2));
         rq.run_all();
         let (mut join, first) = th.join().unwrap();
 
-        let res = match first {
-            Poll::Ready(res) => res,
-            Poll::Pending => {
-                assert_eq!(
-                    new.wakes.load(SeqCst),
-                    1,
-                    "the new join waker was not woken"
-                );
-                let waker = new.waker();
-                let Poll::Ready(res) = poll_join(&mut join, &waker) else {
-                    panic!("the task is complete but the join handle is pending");
-                };
-                res
-            }
-        };
+        let res = join_result(first, &mut join, &new);
         drop(res.expect("the task completes normally"));
         drop(join);
         probe.assert_task_released();
@@ -554,12 +557,7 @@ fn join_handle_drop_races_completion() {
         // Ready on its first poll (the flag is already set), which also
         // leaves a waker of the task behind.
         let flag = Arc::new(AtomicBool::new(true));
-        let (rq, mut join) = spawn(&probe, Behavior::UntilFlag(flag));
-        let jw = StdArc::new(JoinWaker::default());
-        {
-            let waker = jw.waker();
-            assert!(poll_join(&mut join, &waker).is_pending());
-        }
+        let (rq, join, jw) = spawn_with_join_waker(&probe, Behavior::UntilFlag(flag));
 
         let th = thread::spawn(move || drop(join));
         rq.run_all();
@@ -591,10 +589,7 @@ fn join_handle_drop_races_completion() {
 fn two_wakers_and_three_workers() {
     model("two_wakers_and_three_workers", || {
         let probe = Probe::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let (rq, mut join) = spawn(&probe, Behavior::UntilFlag(flag.clone()));
-        rq.run_all();
-        let by_val = probe.take_waker();
+        let (rq, join, flag, by_val) = spawn_waiting_for_flag(&probe);
         let by_ref = by_val.clone();
 
         let rq1 = rq.clone();
@@ -612,15 +607,7 @@ fn two_wakers_and_three_workers() {
         t1.join().unwrap();
         t2.join().unwrap();
         rq.run_all();
-
-        let jw = StdArc::new(JoinWaker::default());
-        let waker = jw.waker();
-        let Poll::Ready(Ok(out)) = poll_join(&mut join, &waker) else {
-            panic!("the wake was lost: the task did not complete");
-        };
-        drop((out, waker, join));
-        probe.assert_task_released();
-        jw.assert_all_dropped();
+        assert_completed(&probe, join);
     });
 }
 
@@ -632,10 +619,7 @@ fn two_wakers_and_three_workers() {
 fn wake_cancel_and_detach_race_poll() {
     model("wake_cancel_and_detach_race_poll", || {
         let probe = Probe::new();
-        let flag = Arc::new(AtomicBool::new(false));
-        let (rq, join) = spawn(&probe, Behavior::UntilFlag(flag.clone()));
-        rq.run_all();
-        let waker = probe.take_waker();
+        let (rq, join, flag, waker) = spawn_waiting_for_flag(&probe);
         waker.wake_by_ref();
 
         let rq1 = rq.clone();
@@ -665,29 +649,15 @@ fn panic_in_poll_races_join() {
     quiet_expected_panics();
     model("panic_in_poll_races_join", || {
         let probe = Probe::new();
-        let (rq, mut join) = spawn(&probe, Behavior::Panic);
+        let (rq, join) = spawn(&probe, Behavior::Panic);
         let jw = StdArc::new(JoinWaker::default());
 
         let jw2 = jw.clone();
-        let th = thread::spawn(move || {
-            let waker = jw2.waker();
-            let first = poll_join(&mut join, &waker);
-            (join, first)
-        });
+        let th = thread::spawn(move || join_from(join, &jw2));
         rq.run_all();
         let (mut join, first) = th.join().unwrap();
 
-        let res = match first {
-            Poll::Ready(res) => res,
-            Poll::Pending => {
-                assert_eq!(jw.wakes.load(SeqCst), 1, "the join waker was not woken");
-                let waker = jw.waker();
-                let Poll::Ready(res) = poll_join(&mut join, &waker) else {
-                    panic!("the task is complete but the join handle is pending");
-                };
-                res
-            }
-        };
+        let res = join_result(first, &mut join, &jw);
         let err = res.err().expect("the task panicked");
         assert!(err.is_panic());
         assert_eq!(
