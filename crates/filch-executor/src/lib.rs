@@ -51,9 +51,14 @@ pub mod task {
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom {
-    pub use crate::park::{Parker, Unparker};
+    pub use crate::park::{DriverSlot, Parker, Unparker};
     pub use crate::sched::idle::Idle;
-    pub use crate::sched::queue::{IntoPtr, LifoSlot};
+    pub use crate::sched::queue::{Injector, IntoPtr, LifoSlot, Local, Steal, Stealer};
     pub use crate::tasks::Id;
     pub use crate::tasks::{JoinHandle, Notified, Schedule, Task, new_unbound};
+
+    /// A fresh task id, for `new_unbound`.
+    pub fn next_id() -> Id {
+        Id::next()
+    }
 }

@@ -48,6 +48,8 @@ impl<T> IntoPtr for Box<T> {
 }
 
 /// A one-task slot that its owner fills and empties, and thieves may empty.
+// Public (and so linted for `Debug`) only under loom, through `__loom`.
+#[cfg_attr(loom, allow(missing_debug_implementations))]
 pub struct LifoSlot<T: IntoPtr> {
     ptr: AtomicPtr<()>,
     _p: PhantomData<T>,
@@ -115,6 +117,12 @@ pub use mock::{Injector, Local, Steal, Stealer};
 /// A mutex-backed stand-in for crossbeam-deque under loom, with the subset of
 /// its interface the scheduler uses and the same FIFO semantics.
 #[cfg(loom)]
+// Public only so that `__loom` can hand it to the loom models.
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::new_without_default
+)]
 mod mock {
     use crate::loom::{Arc, Mutex};
     use std::collections::VecDeque;

@@ -27,6 +27,10 @@
 //!   same holder, with `RUNNING` cleared in the same atomic step.
 //! * `JOIN_WAKER` clear: the `JoinHandle` owns the join waker slot.
 //!   `JOIN_WAKER` set: the slot is frozen and the completer may read it.
+//! * A wake of a task that is not complete always writes the word (with
+//!   release), even when it changes nothing, so that whatever the waker did
+//!   before waking happens-before the next poll (`transition_to_running` and
+//!   `transition_to_idle` acquire it).
 
 use crate::loom::atomic::AtomicUsize;
 use std::fmt;
@@ -222,8 +226,14 @@ impl State {
     /// A waker used by reference: a new reference is taken for the `Notified`.
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
         self.fetch_update_action(|curr| {
-            if curr.is_complete() || curr.is_notified() {
+            if curr.is_complete() {
                 (TransitionToNotified::DoNothing, None)
+            } else if curr.is_notified() {
+                // Already queued, but the wake must still happen-before the
+                // poll that follows, or that poll may miss what the waker
+                // published before waking: write the same value back, a
+                // release that `transition_to_running`'s CAS acquires.
+                (TransitionToNotified::DoNothing, Some(curr))
             } else if curr.is_running() {
                 (
                     TransitionToNotified::DoNothing,
@@ -336,10 +346,13 @@ impl State {
     /// `Err` means the task completed first (the completer may be reading).
     pub(crate) fn unset_join_waker(&self) -> Result<Snapshot, Snapshot> {
         self.fetch_update_action(|curr| {
-            debug_assert!(curr.is_join_interested() && curr.is_join_waker_set());
+            debug_assert!(curr.is_join_interested());
             if curr.is_complete() {
+                // The completer may already have handed the slot back
+                // (`unset_join_waker_after_complete`): JOIN_WAKER may be clear.
                 return (Err(curr), None);
             }
+            debug_assert!(curr.is_join_waker_set());
             let next = Snapshot(curr.0 & !JOIN_WAKER);
             (Ok(next), Some(next))
         })

@@ -1,0 +1,671 @@
+#![cfg(loom)]
+//! Loom models of the task state machine (`filch-executor/src/tasks/`).
+//!
+//! Every model drives the real harness: tasks are made by `new_unbound` with
+//! a mock [`Schedule`] whose run queue is a loom `Mutex<VecDeque<Notified>>`,
+//! and "workers" are model threads that pop from that queue and call
+//! `Notified::run`. Wakers are the real task wakers (handed out by the
+//! harness to the future), and the joiner polls the real `JoinHandle`.
+//!
+//! What is observed goes into a [`Probe`] of plain std atomics: loom runs all
+//! model threads on one OS thread, so these only record what happened (they
+//! take part in no synchronization) and are checked after every model thread
+//! was joined. Leaks are caught twice: each task's mock scheduler counts its
+//! own drop (it is dropped exactly when the task is deallocated) and holds a
+//! loom `Arc`, which loom reports if it is never released.
+
+mod common;
+
+use common::model;
+use filch_executor::__loom::{JoinHandle, Notified, Schedule, Task, new_unbound, next_id};
+use filch_executor::JoinError;
+use loom::sync::atomic::AtomicBool;
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
+use std::sync::atomic::{AtomicBool as StdAtomicBool, AtomicIsize, AtomicUsize};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+/// What happened to one task, recorded from the future, its output and its
+/// scheduler handle.
+#[derive(Default)]
+struct Probe {
+    polls: AtomicUsize,
+    /// Set for the duration of a poll: two polls at once would find it set.
+    polling: StdAtomicBool,
+    /// The future returned `Ready`: no poll may follow.
+    finished: StdAtomicBool,
+    future_drops: AtomicUsize,
+    outputs_made: AtomicUsize,
+    output_drops: AtomicUsize,
+    /// The task's scheduler handle was dropped, i.e. the task deallocated.
+    deallocs: AtomicUsize,
+    /// `Schedule::yield_now` calls (the task was woken during its own poll).
+    yields: AtomicUsize,
+    /// A waker clone the first poll leaves for the model to use.
+    waker: std::sync::Mutex<Option<Waker>>,
+}
+
+impl Probe {
+    fn new() -> StdArc<Probe> {
+        StdArc::default()
+    }
+
+    /// Takes the waker the first poll left. Nothing inside the std lock
+    /// touches loom, so no model thread can be switched out while holding it.
+    fn take_waker(&self) -> Waker {
+        self.waker
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the first poll left a waker")
+    }
+
+    /// The checks every model ends with, once the task should be gone.
+    fn assert_task_released(&self) {
+        assert_eq!(
+            self.future_drops.load(SeqCst),
+            1,
+            "the future must be dropped exactly once"
+        );
+        assert_eq!(
+            self.output_drops.load(SeqCst),
+            self.outputs_made.load(SeqCst),
+            "every output must be dropped exactly once"
+        );
+        assert!(self.outputs_made.load(SeqCst) <= 1);
+        assert_eq!(
+            self.deallocs.load(SeqCst),
+            1,
+            "the task must be deallocated exactly once (all references released)"
+        );
+    }
+}
+
+/// The output of a task: counts its own drop.
+struct Output(StdArc<Probe>);
+
+impl Output {
+    fn new(probe: &StdArc<Probe>) -> Output {
+        probe.outputs_made.fetch_add(1, SeqCst);
+        Output(probe.clone())
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.0.output_drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// How a [`TestFuture`] behaves.
+enum Behavior {
+    /// Ready on its first poll.
+    Ready,
+    /// Pending until `flag` reads true (`Acquire`, paired with the waker's
+    /// `Release` store: a minimal channel). The first poll leaves a clone of
+    /// its waker in the probe.
+    UntilFlag(Arc<AtomicBool>),
+    /// The first poll wakes the task by reference and returns `Pending`
+    /// (the `yield_now` pattern); the second poll is ready.
+    YieldOnce,
+    /// Never ready; keeps no waker.
+    Forever,
+    /// Panics in its first poll (with [`EXPECTED_PANIC`]).
+    Panic,
+}
+
+/// The message of the panics the models cause on purpose; the panic hook
+/// installed by [`quiet_expected_panics`] does not print them.
+const EXPECTED_PANIC: &str = "expected panic from a loom model";
+
+/// Keeps the on-purpose panics out of the output (every interleaving causes
+/// one); any other panic is printed as usual.
+fn quiet_expected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&EXPECTED_PANIC) {
+                default(info);
+            }
+        }));
+    });
+}
+
+struct TestFuture {
+    probe: StdArc<Probe>,
+    behavior: Behavior,
+}
+
+impl Future for TestFuture {
+    type Output = Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+        let probe = &self.probe;
+        assert!(
+            !probe.finished.load(SeqCst),
+            "a task was polled after it completed"
+        );
+        assert!(
+            !probe.polling.swap(true, SeqCst),
+            "a task was polled by two threads at once"
+        );
+        let n = probe.polls.fetch_add(1, SeqCst);
+        let ready = match &self.behavior {
+            Behavior::Ready => true,
+            Behavior::UntilFlag(flag) => {
+                if n == 0 {
+                    let waker = cx.waker().clone();
+                    let prev = probe.waker.lock().unwrap().replace(waker);
+                    assert!(prev.is_none());
+                }
+                flag.load(Acquire)
+            }
+            Behavior::YieldOnce => {
+                if n == 0 {
+                    cx.waker().wake_by_ref();
+                }
+                n > 0
+            }
+            Behavior::Forever => false,
+            Behavior::Panic => {
+                probe.polling.store(false, SeqCst);
+                std::panic::panic_any(EXPECTED_PANIC);
+            }
+        };
+        probe.polling.store(false, SeqCst);
+        if ready {
+            probe.finished.store(true, SeqCst);
+            Poll::Ready(Output::new(probe))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for TestFuture {
+    fn drop(&mut self) {
+        self.probe.future_drops.fetch_add(1, SeqCst);
+    }
+}
+
+type Queue = Arc<Mutex<VecDeque<Notified<Sched>>>>;
+
+/// The mock scheduler each task holds: pushes to the shared run queue.
+struct Sched {
+    queue: Queue,
+    probe: StdArc<Probe>,
+}
+
+impl Schedule for Sched {
+    fn schedule(&self, task: Notified<Self>) {
+        self.queue.lock().unwrap().push_back(task);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.probe.yields.fetch_add(1, SeqCst);
+        self.schedule(task);
+    }
+
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        // Unbound tasks are in no owned list.
+        None
+    }
+}
+
+impl Drop for Sched {
+    fn drop(&mut self) {
+        self.probe.deallocs.fetch_add(1, SeqCst);
+    }
+}
+
+/// The model's view of the run queue: what a worker does with it.
+#[derive(Clone)]
+struct RunQueue(Queue);
+
+impl RunQueue {
+    /// Runs queued tasks until the queue is empty (never holding the lock
+    /// while a task runs: running may queue it again).
+    fn run_all(&self) {
+        loop {
+            let next = self.0.lock().unwrap().pop_front();
+            match next {
+                Some(task) => task.run(),
+                None => return,
+            }
+        }
+    }
+}
+
+/// Spawns a task with `behavior`; its `Notified` is already queued.
+fn spawn(probe: &StdArc<Probe>, behavior: Behavior) -> (RunQueue, JoinHandle<Output>) {
+    let queue: Queue = Arc::new(Mutex::new(VecDeque::new()));
+    let sched = Sched {
+        queue: queue.clone(),
+        probe: probe.clone(),
+    };
+    let future = TestFuture {
+        probe: probe.clone(),
+        behavior,
+    };
+    let (notified, join) = new_unbound(future, sched, next_id());
+    queue.lock().unwrap().push_back(notified);
+    (RunQueue(queue), join)
+}
+
+/// [`spawn`]s a task that waits for a flag and runs its first poll: the
+/// task is idle, and the returned waker is the one that poll left.
+fn spawn_waiting_for_flag(
+    probe: &StdArc<Probe>,
+) -> (RunQueue, JoinHandle<Output>, Arc<AtomicBool>, Waker) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let (rq, join) = spawn(probe, Behavior::UntilFlag(flag.clone()));
+    rq.run_all();
+    assert_eq!(probe.polls.load(SeqCst), 1);
+    let waker = probe.take_waker();
+    (rq, join, flag, waker)
+}
+
+/// [`spawn`], then a first join poll (before the task ran) registers a
+/// join waker.
+fn spawn_with_join_waker(
+    probe: &StdArc<Probe>,
+    behavior: Behavior,
+) -> (RunQueue, JoinHandle<Output>, StdArc<JoinWaker>) {
+    let (rq, mut join) = spawn(probe, behavior);
+    let jw = StdArc::new(JoinWaker::default());
+    let waker = jw.waker();
+    assert!(poll_join(&mut join, &waker).is_pending());
+    (rq, join, jw)
+}
+
+/// A join waker that counts its wake-ups and its live clones, so a waker the
+/// task forgets to drop, or drops twice, is caught.
+#[derive(Default)]
+struct JoinWaker {
+    live: AtomicIsize,
+    wakes: AtomicUsize,
+}
+
+impl JoinWaker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(
+        JoinWaker::clone_raw,
+        JoinWaker::wake_raw,
+        JoinWaker::wake_by_ref_raw,
+        JoinWaker::drop_raw,
+    );
+
+    /// A new waker; `self` must outlive it (the models keep the `StdArc`
+    /// until after every task is gone).
+    fn waker(self: &StdArc<Self>) -> Waker {
+        self.live.fetch_add(1, SeqCst);
+        let raw = RawWaker::new(StdArc::as_ptr(self).cast(), &Self::VTABLE);
+        // SAFETY: the vtable keeps the `RawWaker` contract: the data pointer
+        // is a `JoinWaker` that outlives every waker made from it.
+        unsafe { Waker::from_raw(raw) }
+    }
+
+    fn of<'a>(data: *const ()) -> &'a JoinWaker {
+        // SAFETY: `data` is the pointer made in `waker`, still live.
+        unsafe { &*data.cast::<JoinWaker>() }
+    }
+
+    unsafe fn clone_raw(data: *const ()) -> RawWaker {
+        Self::of(data).live.fetch_add(1, SeqCst);
+        RawWaker::new(data, &Self::VTABLE)
+    }
+
+    unsafe fn wake_raw(data: *const ()) {
+        // SAFETY: same contract as the vtable entry.
+        unsafe {
+            Self::wake_by_ref_raw(data);
+            Self::drop_raw(data);
+        }
+    }
+
+    unsafe fn wake_by_ref_raw(data: *const ()) {
+        Self::of(data).wakes.fetch_add(1, SeqCst);
+    }
+
+    unsafe fn drop_raw(data: *const ()) {
+        let prev = Self::of(data).live.fetch_sub(1, SeqCst);
+        assert!(prev > 0, "a join waker was dropped more often than cloned");
+    }
+
+    fn assert_all_dropped(&self) {
+        assert_eq!(self.live.load(SeqCst), 0, "a join waker was leaked");
+    }
+}
+
+/// Polls the join handle once with `waker`.
+fn poll_join(join: &mut JoinHandle<Output>, waker: &Waker) -> Poll<Result<Output, JoinError>> {
+    Pin::new(join).poll(&mut Context::from_waker(waker))
+}
+
+/// Polls a join handle from another thread: registers a waker of `jw`
+/// unless the task is already complete.
+fn join_from(
+    mut join: JoinHandle<Output>,
+    jw: &StdArc<JoinWaker>,
+) -> (JoinHandle<Output>, Poll<Result<Output, JoinError>>) {
+    let waker = jw.waker();
+    let first = poll_join(&mut join, &waker);
+    (join, first)
+}
+
+/// The result of a join whose first poll gave `first`, once the task is
+/// complete: if that poll was `Pending`, the task completed after `jw` was
+/// registered and must have woken it, and a second poll is `Ready`.
+fn join_result(
+    first: Poll<Result<Output, JoinError>>,
+    join: &mut JoinHandle<Output>,
+    jw: &StdArc<JoinWaker>,
+) -> Result<Output, JoinError> {
+    match first {
+        Poll::Ready(res) => res,
+        Poll::Pending => {
+            assert_eq!(
+                jw.wakes.load(SeqCst),
+                1,
+                "the task completed after the join waker was registered but did not wake it"
+            );
+            let waker = jw.waker();
+            let Poll::Ready(res) = poll_join(join, &waker) else {
+                panic!("the task is complete but the join handle is pending");
+            };
+            res
+        }
+    }
+}
+
+/// The end of the models whose task must have completed: the join handle
+/// gives the output at once, and then everything is released.
+fn assert_completed(probe: &Probe, mut join: JoinHandle<Output>) {
+    let jw = StdArc::new(JoinWaker::default());
+    let waker = jw.waker();
+    match poll_join(&mut join, &waker) {
+        Poll::Ready(Ok(out)) => drop(out),
+        Poll::Ready(Err(e)) => panic!("unexpected join error: {e}"),
+        Poll::Pending => panic!("the wake was lost: the task did not complete"),
+    }
+    drop((waker, join));
+    probe.assert_task_released();
+    jw.assert_all_dropped();
+}
+
+/// How the racing waker of [`wake_racing_poll`] wakes.
+#[derive(Clone, Copy)]
+enum Wake {
+    ByVal,
+    ByRef,
+}
+
+/// A wake from another worker, racing the poll of the task it wakes (the
+/// task is queued when the race starts, so the wake finds it queued,
+/// running, or idle again); both threads then work the queue. The waker
+/// publishes a flag first: the poll after the wake must see it, so the task
+/// completes.
+fn wake_racing_poll(wake: Wake) {
+    let probe = Probe::new();
+    let (rq, join, flag, waker) = spawn_waiting_for_flag(&probe);
+    waker.wake_by_ref();
+
+    let rq2 = rq.clone();
+    let th = thread::spawn(move || {
+        flag.store(true, Release);
+        let kept = match wake {
+            Wake::ByVal => {
+                waker.wake();
+                None
+            }
+            Wake::ByRef => {
+                waker.wake_by_ref();
+                Some(waker)
+            }
+        };
+        rq2.run_all();
+        drop(kept);
+    });
+    rq.run_all();
+    th.join().unwrap();
+    rq.run_all();
+    assert_completed(&probe, join);
+}
+
+/// [`wake_racing_poll`] with a wake by value.
+#[test]
+fn wake_by_val_racing_poll_is_not_lost() {
+    model("wake_by_val_racing_poll_is_not_lost", || {
+        wake_racing_poll(Wake::ByVal)
+    });
+}
+
+/// [`wake_racing_poll`] with a wake by reference (the waker is dropped
+/// afterwards). A wake by reference that finds the task already queued
+/// changes nothing in the state word, but it must still be ordered before
+/// the poll that follows, or that poll can miss what the waker published.
+#[test]
+fn wake_by_ref_racing_poll_is_not_lost() {
+    model("wake_by_ref_racing_poll_is_not_lost", || {
+        wake_racing_poll(Wake::ByRef)
+    });
+}
+
+/// `JoinHandle::cancel` and a join poll from one thread, racing a worker
+/// that runs a task which wakes itself during its first poll (the
+/// `yield_now` path) and completes on its second. The joiner gets either the
+/// output or a cancellation error, never both and never neither; if its poll
+/// was `Pending`, the task completed after the join waker was registered and
+/// must have woken it.
+#[test]
+fn cancel_and_join_race_a_yielding_task() {
+    model("cancel_and_join_race_a_yielding_task", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::YieldOnce);
+        let jw = StdArc::new(JoinWaker::default());
+
+        let jw2 = jw.clone();
+        let th = thread::spawn(move || {
+            join.cancel();
+            join_from(join, &jw2)
+        });
+        rq.run_all();
+        let (mut join, first) = th.join().unwrap();
+        rq.run_all();
+
+        match join_result(first, &mut join, &jw) {
+            Ok(out) => {
+                // Completed before the cancel was seen: both polls ran.
+                assert_eq!(probe.polls.load(SeqCst), 2);
+                assert_eq!(probe.yields.load(SeqCst), 1);
+                drop(out);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected join error: {e}");
+                assert_eq!(probe.outputs_made.load(SeqCst), 0);
+            }
+        }
+        drop(join);
+        probe.assert_task_released();
+        jw.assert_all_dropped();
+    });
+}
+
+/// Cancelling an idle task (polled once, waiting forever) and dropping its
+/// handle, while a worker drains the run queue: the cancel queues the task,
+/// and when it runs its future is dropped without another poll.
+#[test]
+fn cancel_of_idle_task_drops_future_when_run() {
+    model("cancel_of_idle_task_drops_future_when_run", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::Forever);
+        rq.run_all();
+        assert_eq!(probe.polls.load(SeqCst), 1);
+
+        let th = thread::spawn(move || {
+            join.cancel();
+            drop(join);
+        });
+        rq.run_all();
+        th.join().unwrap();
+        rq.run_all();
+
+        assert_eq!(probe.polls.load(SeqCst), 1, "a cancelled task was polled");
+        probe.assert_task_released();
+    });
+}
+
+/// A join poll that replaces the registered join waker, racing completion:
+/// the old waker (registered before the race) and the new one are each
+/// dropped exactly once, and if the join poll was `Pending` the new waker is
+/// woken.
+#[test]
+fn join_waker_replacement_races_completion() {
+    model("join_waker_replacement_races_completion", || {
+        let probe = Probe::new();
+        let (rq, join, old) = spawn_with_join_waker(&probe, Behavior::Ready);
+        let new = StdArc::new(JoinWaker::default());
+
+        let new2 = new.clone();
+        let th = thread::spawn(move || join_from(join, &new2));
+        rq.run_all();
+        let (mut join, first) = th.join().unwrap();
+
+        let res = join_result(first, &mut join, &new);
+        drop(res.expect("the task completes normally"));
+        drop(join);
+        probe.assert_task_released();
+        old.assert_all_dropped();
+        new.assert_all_dropped();
+    });
+}
+
+/// Dropping a join handle that has a registered join waker, racing the
+/// completion of its task: the output and the join waker are each dropped
+/// exactly once, by whichever side the state word hands them to, and both
+/// are gone as soon as the task completed and the handle was dropped (a
+/// waker of the task that is still alive does not keep them).
+#[test]
+fn join_handle_drop_races_completion() {
+    model("join_handle_drop_races_completion", || {
+        let probe = Probe::new();
+        // Ready on its first poll (the flag is already set), which also
+        // leaves a waker of the task behind.
+        let flag = Arc::new(AtomicBool::new(true));
+        let (rq, join, jw) = spawn_with_join_waker(&probe, Behavior::UntilFlag(flag));
+
+        let th = thread::spawn(move || drop(join));
+        rq.run_all();
+        th.join().unwrap();
+
+        assert_eq!(probe.outputs_made.load(SeqCst), 1);
+        assert_eq!(
+            probe.output_drops.load(SeqCst),
+            1,
+            "the output outlived its task"
+        );
+        jw.assert_all_dropped();
+        assert_eq!(
+            probe.deallocs.load(SeqCst),
+            0,
+            "a waker still holds the task"
+        );
+        drop(probe.take_waker());
+        probe.assert_task_released();
+    });
+}
+
+/// Three threads on one idle task that waits for a flag: one publishes the
+/// flag and wakes by value, one wakes by reference, and each of them then
+/// works the run queue, as does the main thread. However the wakes and polls
+/// interleave, the task is polled by one thread at a time (two wakes never
+/// make two `Notified`s), and it completes.
+#[test]
+fn two_wakers_and_three_workers() {
+    model("two_wakers_and_three_workers", || {
+        let probe = Probe::new();
+        let (rq, join, flag, by_val) = spawn_waiting_for_flag(&probe);
+        let by_ref = by_val.clone();
+
+        let rq1 = rq.clone();
+        let t1 = thread::spawn(move || {
+            flag.store(true, Release);
+            by_val.wake();
+            rq1.run_all();
+        });
+        let rq2 = rq.clone();
+        let t2 = thread::spawn(move || {
+            by_ref.wake_by_ref();
+            rq2.run_all();
+        });
+        rq.run_all();
+        t1.join().unwrap();
+        t2.join().unwrap();
+        rq.run_all();
+        assert_completed(&probe, join);
+    });
+}
+
+/// A wake by value, a cancel and the detaching drop of the join handle, all
+/// racing the poll of a queued task: whether the task completes or is
+/// cancelled, its future and any output are dropped exactly once and the
+/// task is deallocated.
+#[test]
+fn wake_cancel_and_detach_race_poll() {
+    model("wake_cancel_and_detach_race_poll", || {
+        let probe = Probe::new();
+        let (rq, join, flag, waker) = spawn_waiting_for_flag(&probe);
+        waker.wake_by_ref();
+
+        let rq1 = rq.clone();
+        let t1 = thread::spawn(move || {
+            flag.store(true, Release);
+            waker.wake();
+            rq1.run_all();
+        });
+        let t2 = thread::spawn(move || {
+            join.cancel();
+            drop(join);
+        });
+        rq.run_all();
+        t1.join().unwrap();
+        t2.join().unwrap();
+        rq.run_all();
+
+        probe.assert_task_released();
+    });
+}
+
+/// A future that panics in its poll, while the joiner polls the handle: the
+/// panic is contained, the future is dropped once (by the unwind guard), and
+/// the joiner gets a panic error, after a wake-up if it had registered.
+#[test]
+fn panic_in_poll_races_join() {
+    quiet_expected_panics();
+    model("panic_in_poll_races_join", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::Panic);
+        let jw = StdArc::new(JoinWaker::default());
+
+        let jw2 = jw.clone();
+        let th = thread::spawn(move || join_from(join, &jw2));
+        rq.run_all();
+        let (mut join, first) = th.join().unwrap();
+
+        let res = join_result(first, &mut join, &jw);
+        let err = res.err().expect("the task panicked");
+        assert!(err.is_panic());
+        assert_eq!(
+            *err.into_panic().downcast::<&str>().unwrap(),
+            EXPECTED_PANIC
+        );
+        drop(join);
+        probe.assert_task_released();
+        jw.assert_all_dropped();
+    });
+}
