@@ -42,6 +42,14 @@ pub mod runtime;
 pub use filch_executor::{spawn, spawn_blocking, yield_now};
 pub use runtime::{Runtime, run};
 
+// Combinators: gather, select, wait, as_completed, TaskGroup, shield, retry.
+pub use filch_combinators::{
+    AsCompleted, Delays, GiveUp, Jitter, JoinAll, NextCompleted, Race, RetryAll, RetryError,
+    RetryPolicy, ReturnWhen, Shield, ShouldRetry, TaskGroup, TaskGroupError, TaskGroupJoin,
+    TryJoinAll, Wait, WaitOutput, as_completed, join, join_all, race, retry, select, shield,
+    try_join, try_join_all, wait, wait_timeout,
+};
+
 /// `#[filch::main]`: runs an `async fn main` on a filch runtime
 /// (`worker_threads = N` to choose the worker count).
 ///
