@@ -112,6 +112,8 @@ impl<F: Future> AsCompleted<F> {
     /// assert_eq!(stream.next().await, None);
     /// # });
     /// ```
+    // The async `next` of a stream (as `StreamExt::next`), not an iterator's.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> NextCompleted<'_, F> {
         NextCompleted { stream: self }
     }

@@ -265,7 +265,8 @@ mod tests {
         assert_eq!(count.0.load(SeqCst), 1, "the first push wakes the parent");
         set.waker(0).wake_by_ref();
         set.waker(2).wake_by_ref(); // deduplicated
-        set.waker(3).clone().wake();
+        let by_value = set.waker(3).clone();
+        by_value.wake();
         assert_eq!(count.0.load(SeqCst), 1, "later pushes do not");
         assert_eq!(polled(&mut set, &mut cx), [2, 0, 3], "wake order");
     }

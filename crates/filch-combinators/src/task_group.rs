@@ -6,12 +6,17 @@
 //! Failure is noticed by the child itself: each child runs inside a wrapper
 //! that, when its future returns `Err` or panics, records the failure in the
 //! group's shared state and cancels every sibling right away — whether or
-//! not anyone is awaiting `join` yet. `join` then collects the children
+//! not anyone is awaiting `join` yet. The wrapper also checks the group's
+//! `failed` flag before every poll, so a child is never resumed after the
+//! failure, even if it was woken before its cancellation took effect or was
+//! spawned after the failure. `join` then collects the children
 //! through the ready queue (`ready.rs`), polling only the handles of tasks
 //! that finished. This module owns those rules; it must not know how tasks
 //! are scheduled or cancelled beyond `JoinHandle::cancel`.
 
 use crate::loom::Mutex;
+use crate::loom::atomic::AtomicBool;
+use crate::loom::atomic::Ordering::{Acquire, Release};
 use crate::ready::ReadySet;
 use filch_executor::task::Id;
 use filch_executor::{JoinError, JoinHandle};
@@ -41,8 +46,9 @@ use std::task::{Context, Poll};
 /// * Dropping the group, or the `join` future before it completes, cancels
 ///   every child still running. No child outlives its group: a cancelled
 ///   child's future is dropped at its next scheduling point (right after
-///   its current poll if it is running on another worker at that moment);
-///   awaiting `join` guarantees every child has finished.
+///   its current poll if it is running on another worker at that moment),
+///   a child is never resumed once its group has failed, and awaiting
+///   `join` guarantees every child has finished.
 ///
 /// Children cannot reach the group (it is not shared); a child that needs a
 /// sibling asks its parent, e.g. over a channel, or runs a nested group.
@@ -86,12 +92,22 @@ pub struct TaskGroup<T, E> {
 }
 
 struct Shared<T, E> {
+    /// Set (under the lock, with `first_failure`) when the group fails: a
+    /// child that sees it is not polled again.
+    failed: AtomicBool,
     state: Mutex<State<T, E>>,
 }
 
+impl<T, E> Shared<T, E> {
+    fn fail(&self, index: usize) {
+        self.state.lock().fail(index, &self.failed);
+    }
+}
+
 struct State<T, E> {
-    /// Every child's handle, by spawn index; `None` once collected.
-    handles: Vec<Option<JoinHandle<Result<T, E>>>>,
+    /// Every child's handle, by spawn index; `None` once collected. A child
+    /// resolves to `None` if it stopped because its group had failed.
+    handles: Vec<Option<ChildHandle<T, E>>>,
     /// The child that failed first.
     first_failure: Option<usize>,
 }
@@ -99,11 +115,12 @@ struct State<T, E> {
 impl<T, E> State<T, E> {
     /// Records that child `index` failed; the first failure cancels every
     /// other child. Returns the index of the group's first failure.
-    fn fail(&mut self, index: usize) -> usize {
+    fn fail(&mut self, index: usize, failed: &AtomicBool) -> usize {
         if let Some(first) = self.first_failure {
             return first;
         }
         self.first_failure = Some(index);
+        failed.store(true, Release);
         for (i, handle) in self.handles.iter().enumerate() {
             if let Some(handle) = handle
                 && i != index
@@ -114,6 +131,8 @@ impl<T, E> State<T, E> {
         index
     }
 }
+
+type ChildHandle<T, E> = JoinHandle<Option<Result<T, E>>>;
 
 pin_project! {
     /// A child's future, watched for failure.
@@ -129,21 +148,27 @@ impl<F, T, E> Future for Child<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
 {
-    type Output = Result<T, E>;
+    type Output = Option<Result<T, E>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
         let this = self.project();
+        // Once the group has failed a child is not resumed, even if it runs
+        // before its cancellation does (or was spawned after the failure).
+        if this.shared.failed.load(Acquire) {
+            return Poll::Ready(None);
+        }
         let future = this.future;
         // The future is never polled again after a panic (the task ends),
         // so observing it in a broken state is impossible.
         match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Ready(Err(error))) => {
-                this.shared.state.lock().fail(*this.index);
-                Poll::Ready(Err(error))
+                this.shared.fail(*this.index);
+                Poll::Ready(Some(Err(error)))
             }
-            Ok(poll) => poll,
+            Ok(Poll::Ready(Ok(value))) => Poll::Ready(Some(Ok(value))),
+            Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {
-                this.shared.state.lock().fail(*this.index);
+                this.shared.fail(*this.index);
                 panic::resume_unwind(payload)
             }
         }
@@ -163,6 +188,7 @@ impl<T, E> TaskGroup<T, E> {
     pub fn new() -> TaskGroup<T, E> {
         TaskGroup {
             shared: Arc::new(Shared {
+                failed: AtomicBool::new(false),
                 state: Mutex::new(State {
                     handles: Vec::new(),
                     first_failure: None,
@@ -226,8 +252,8 @@ where
     /// Spawns `future` as a child task of the group (asyncio's
     /// `tg.create_task`) and returns the task's id.
     ///
-    /// If the group has already failed, the child is cancelled at once
-    /// (before it runs, unless a worker picks it up first).
+    /// If the group has already failed, the child is cancelled at once and
+    /// its future never runs.
     ///
     /// # Panics
     /// Outside a filch runtime.
@@ -290,7 +316,8 @@ where
 
     fn poll_join(&mut self, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, TaskGroupError<E>>> {
         if self.running > 0 {
-            let mut state = self.shared.state.lock();
+            let shared = &*self.shared;
+            let mut state = shared.state.lock();
             let state = &mut *state;
             let results = &mut self.results;
             let error = &mut self.error;
@@ -305,11 +332,13 @@ where
                 state.handles[i] = None;
                 *running -= 1;
                 let failure = match outcome {
-                    Ok(Ok(value)) => {
+                    Ok(Some(Ok(value))) => {
                         results[i] = Some(value);
                         None
                     }
-                    Ok(Err(e)) => Some(TaskGroupError::Failed(e)),
+                    // Stopped because the group had failed.
+                    Ok(None) => None,
+                    Ok(Some(Err(e))) => Some(TaskGroupError::Failed(e)),
                     Err(e) if e.is_panic() => Some(TaskGroupError::Panic(e)),
                     Err(e) => Some(TaskGroupError::Cancelled(e)),
                 };
@@ -317,7 +346,7 @@ where
                 // on its own before its cancellation took effect, or being
                 // cancelled by the group) is dropped.
                 if let Some(failure) = failure
-                    && state.fail(i) == i
+                    && state.fail(i, &shared.failed) == i
                 {
                     *error = Some(failure);
                 }

@@ -45,7 +45,7 @@ async fn join_takes_into_future_and_many_types_and_trailing_commas() {
         borrowed,
         async { 'c' },
         std::future::ready(1.5f32),
-        async { () },
+        async {},
         say_after(ms(1), "x"),
         async { [1, 2] },
         async { Some(()) },
@@ -508,7 +508,7 @@ async fn race_ties_go_to_the_lowest_index_at_the_first_poll() {
 #[test]
 #[should_panic(expected = "filch::race: no futures to race")]
 fn race_of_nothing_panics() {
-    let _ = filch::race(Vec::<std::future::Ready<()>>::new());
+    drop(filch::race(Vec::<std::future::Ready<()>>::new()));
 }
 
 // ---------------------------------------------------------------- as_completed
