@@ -89,9 +89,10 @@ where
 }
 
 /// [`wait`] with a time limit (asyncio's `wait(tasks, timeout=...)`): also
-/// returns when `timeout` has passed since the call, with whatever is done
-/// by then (possibly nothing). Timing out is not an error and cancels
-/// nothing.
+/// returns when `timeout` has passed, with whatever is done by then
+/// (possibly nothing). Timing out is not an error and cancels nothing. As in
+/// asyncio (and as `filch::time::sleep`), the time limit starts when the
+/// `Wait` is first awaited.
 ///
 /// Cancel-safety: as [`wait`].
 ///
