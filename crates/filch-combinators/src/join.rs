@@ -11,6 +11,7 @@
 
 use crate::ready::ReadySet;
 use crate::slots::Slots;
+use futures_core::future::FusedFuture;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -424,6 +425,12 @@ impl<F: Future> Future for JoinAll<F> {
     }
 }
 
+impl<F: Future> FusedFuture for JoinAll<F> {
+    fn is_terminated(&self) -> bool {
+        self.finished
+    }
+}
+
 impl<F: Future> fmt::Debug for JoinAll<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinAll")
@@ -538,6 +545,15 @@ where
             .into_iter()
             .map(|o| o.expect("every child completed"))
             .collect()))
+    }
+}
+
+impl<F, T, E> FusedFuture for TryJoinAll<F, T>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    fn is_terminated(&self) -> bool {
+        self.finished
     }
 }
 

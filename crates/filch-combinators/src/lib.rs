@@ -20,7 +20,10 @@
 //! `race`, `as_completed`, `wait`, `TaskGroup`) give every child its own
 //! waker and keep a queue of the woken ones, so a wake-up costs O(woken
 //! children), not O(all children). `join!` and `select!` are declarative
-//! macros for a few futures of different types, pinned on the stack.
+//! macros for a few futures of different types, pinned on the stack. The
+//! named futures implement `futures_core`'s `FusedFuture`, and
+//! [`AsCompleted`] is a `Stream` and a `FusedStream`, so they also work with
+//! the futures ecosystem's combinators.
 //!
 //! ```
 //! # let rt = filch_timer::test_runtime(2, true);
@@ -56,7 +59,9 @@ mod wait;
 
 pub use as_completed::{AsCompleted, NextCompleted, as_completed};
 pub use join::{JoinAll, TryJoinAll, join_all, try_join_all};
-pub use retry::{Delays, GiveUp, Jitter, RetryAll, RetryError, RetryPolicy, ShouldRetry, retry};
+pub use retry::{
+    GiveUp, Jitter, RetryAll, RetryDelays, RetryError, RetryPolicy, ShouldRetry, retry,
+};
 pub use select::{Race, race};
 pub use shield::{Shield, shield};
 pub use task_group::{TaskGroup, TaskGroupError, TaskGroupJoin};
@@ -81,12 +86,4 @@ pub mod __private {
     pub use core::pin::{Pin, pin};
     pub use core::result::Result::{Err, Ok};
     pub use core::task::{Context, Poll};
-}
-
-/// Internals exposed to the loom models in `loom-tests/` (only under
-/// `--cfg loom`).
-#[cfg(loom)]
-#[doc(hidden)]
-pub mod __loom {
-    pub use crate::ready::ReadySet;
 }

@@ -298,8 +298,8 @@ impl<P> RetryPolicy<P> {
     /// let p = filch_combinators::RetryPolicy::exponential(Duration::from_millis(10)).max_attempts(4);
     /// assert_eq!(p.delays().collect::<Vec<_>>(), [10, 20, 40].map(Duration::from_millis));
     /// ```
-    pub fn delays(&self) -> Delays {
-        Delays {
+    pub fn delays(&self) -> RetryDelays {
+        RetryDelays {
             base: self.initial.as_nanos() as f64,
             factor: self.factor,
             cap: self.max_delay.map(|d| d.as_nanos() as f64),
@@ -335,7 +335,7 @@ impl<P> fmt::Debug for RetryPolicy<P> {
 /// assert_eq!(d.next(), Some(Duration::from_secs(1)));
 /// ```
 #[derive(Debug, Clone)]
-pub struct Delays {
+pub struct RetryDelays {
     /// The next delay before cap and jitter, in nanoseconds.
     base: f64,
     factor: f64,
@@ -345,7 +345,7 @@ pub struct Delays {
     remaining: Option<u32>,
 }
 
-impl Iterator for Delays {
+impl Iterator for RetryDelays {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {

@@ -51,6 +51,7 @@ thread_local! {
 
 /// A uniform index in `0..n` from this thread's generator (`n > 0`).
 pub(crate) fn index(n: usize) -> usize {
+    debug_assert!(n > 0 && n <= u32::MAX as usize);
     THREAD_RNG.with(|cell| {
         let mut rng = cell.take().unwrap_or_else(XorShift64Star::from_entropy);
         // Multiply-shift maps 32 random bits onto 0..n without a division.

@@ -15,6 +15,7 @@
 use crate::join::ready_set;
 use crate::ready::ReadySet;
 use crate::slots::Slots;
+use futures_core::future::FusedFuture;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
@@ -451,6 +452,12 @@ impl<F: Future> Future for Race<F> {
             }
             ControlFlow::Continue(()) => Poll::Pending,
         }
+    }
+}
+
+impl<F: Future> FusedFuture for Race<F> {
+    fn is_terminated(&self) -> bool {
+        self.finished
     }
 }
 

@@ -20,6 +20,7 @@ use crate::loom::atomic::Ordering::{Acquire, Release};
 use crate::ready::ReadySet;
 use filch_executor::task::Id;
 use filch_executor::{JoinError, JoinHandle};
+use futures_core::future::FusedFuture;
 use pin_project_lite::pin_project;
 use std::any::Any;
 use std::error::Error;
@@ -428,6 +429,16 @@ where
         let out = std::task::ready!(group.poll_join(cx));
         this.group = None;
         Poll::Ready(out)
+    }
+}
+
+impl<T, E> FusedFuture for TaskGroupJoin<T, E>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn is_terminated(&self) -> bool {
+        self.group.is_none()
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::ready::ReadySet;
 use filch_executor::{JoinError, JoinHandle};
 use filch_timer::Sleep;
+use futures_core::future::FusedFuture;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -219,6 +220,12 @@ impl<T> Future for Wait<T> {
             pending.push((i, handle));
         }
         Poll::Ready((std::mem::take(done), pending))
+    }
+}
+
+impl<T> FusedFuture for Wait<T> {
+    fn is_terminated(&self) -> bool {
+        self.finished
     }
 }
 

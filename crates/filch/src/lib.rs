@@ -44,7 +44,7 @@ pub use runtime::{Runtime, run};
 
 // Combinators: gather, select, wait, as_completed, TaskGroup, shield, retry.
 pub use filch_combinators::{
-    AsCompleted, Delays, GiveUp, Jitter, JoinAll, NextCompleted, Race, RetryAll, RetryError,
+    AsCompleted, GiveUp, Jitter, JoinAll, NextCompleted, Race, RetryAll, RetryDelays, RetryError,
     RetryPolicy, ReturnWhen, Shield, ShouldRetry, TaskGroup, TaskGroupError, TaskGroupJoin,
     TryJoinAll, Wait, WaitOutput, as_completed, join, join_all, race, retry, select, shield,
     try_join, try_join_all, wait, wait_timeout,

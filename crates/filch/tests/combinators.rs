@@ -476,6 +476,26 @@ async fn select_is_usable_in_spawned_tasks_and_with_not_unpin_futures() {
     assert_eq!(t.await.unwrap(), 16);
 }
 
+#[filch::test(start_paused = true)]
+async fn macros_are_hygienic_and_release_borrows_before_handlers() {
+    // Locals named like the expansion's own.
+    let (disabled, cx, value, fut, out, poll, start, mut buf) = (1, 2, 3, 4, 5, 6, 7, vec![0u8]);
+    let r = filch::select! {
+        v = async { buf.push(disabled); cx + value } => {
+            // The future that borrowed `buf` mutably is gone by now.
+            buf.push(9);
+            v + fut + out + poll + start
+        }
+        _ = sleep(secs(1)) => 0,
+    };
+    assert_eq!(r, 2 + 3 + 4 + 5 + 6 + 7);
+    assert_eq!(buf, [0, 1, 9]);
+    let (a, b) = filch::join!(async { disabled + start }, async { fut * out });
+    assert_eq!((a, b), (8, 20));
+    let r: Result<(u8,), ()> = filch::try_join!(async { Ok(poll) });
+    assert_eq!(r, Ok((6,)));
+}
+
 // ---------------------------------------------------------------- race
 
 #[filch::test(start_paused = true)]
