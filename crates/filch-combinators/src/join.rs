@@ -13,6 +13,7 @@ use crate::ready::ReadySet;
 use crate::slots::Slots;
 use futures_core::future::FusedFuture;
 use pin_project_lite::pin_project;
+use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::ops::ControlFlow;
@@ -50,7 +51,11 @@ macro_rules! join {
         ()
     };
     ($($future:expr),+ $(,)?) => {
-        $crate::__private::join_impl!(@acc [] $($future,)+)
+        // `try_join!` over futures that cannot fail.
+        match $crate::__private::try_join_impl!(@acc [] $($crate::__private::NeverFails::new($future),)+) {
+            $crate::__private::Ok(outputs) => outputs,
+            $crate::__private::Err(never) => match never {},
+        }
     };
 }
 
@@ -84,30 +89,8 @@ macro_rules! try_join {
     };
 }
 
-/// `join!`'s expansion. Each recursion step introduces its own `fut`, which
-/// macro hygiene keeps distinct from every other step's.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __join_impl {
-    (@acc [$($acc:tt)*] $e:expr, $($rest:tt)*) => {
-        $crate::__private::join_impl!(@acc [$($acc)* (fut $e)] $($rest)*)
-    };
-    (@acc [$(($fut:ident $e:expr))*]) => {{
-        $(let mut $fut = $crate::__private::pin!($crate::__private::MaybeDone::new($e));)*
-        let mut start = 0usize;
-        $crate::__private::poll_fn(|cx| {
-            $crate::__private::join_step(
-                &mut [$($crate::__private::erase_done($fut.as_mut()),)*],
-                &mut start,
-                cx,
-            )
-        })
-        .await;
-        ($($fut.as_mut().take_output(),)*)
-    }};
-}
-
-/// `try_join!`'s expansion; see `__join_impl`.
+/// `try_join!`'s (and `join!`'s) expansion. Each recursion step introduces
+/// its own `fut`, which macro hygiene keeps distinct from every other step's.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __try_join_impl {
@@ -115,11 +98,11 @@ macro_rules! __try_join_impl {
         $crate::__private::try_join_impl!(@acc [$($acc)* (fut $e)] $($rest)*)
     };
     (@acc [$(($fut:ident $e:expr))*]) => {{
-        $(let mut $fut = $crate::__private::pin!($crate::__private::TryMaybeDone::new($e));)*
+        $(let mut $fut = $crate::__private::pin!($crate::__private::MaybeDone::new($e));)*
         let mut start = 0usize;
         match $crate::__private::poll_fn(|cx| {
-            $crate::__private::try_join_step(
-                &mut [$($crate::__private::erase_try($fut.as_mut()),)*],
+            $crate::__private::join_step(
+                &mut [$($crate::__private::erase($fut.as_mut()),)*],
                 &mut start,
                 cx,
             )
@@ -135,7 +118,33 @@ macro_rules! __try_join_impl {
 }
 
 pin_project! {
-    /// A future and, once it completes, its output (for `join!`).
+    /// `join!`'s view of a future: its output, as an `Ok` that never fails.
+    #[doc(hidden)]
+    pub struct NeverFails<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> NeverFails<F> {
+    #[doc(hidden)]
+    pub fn new(future: impl IntoFuture<IntoFuture = F>) -> Self {
+        NeverFails {
+            future: future.into_future(),
+        }
+    }
+}
+
+impl<F: Future> Future for NeverFails<F> {
+    type Output = Result<F::Output, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().future.poll(cx).map(Ok)
+    }
+}
+
+pin_project! {
+    /// A future of a `Result` and, once it completes with `Ok`, the value.
     #[doc(hidden)]
     #[project = MaybeDoneProj]
     #[project_replace = MaybeDoneReplace]
@@ -146,7 +155,7 @@ pin_project! {
     }
 }
 
-impl<F: Future<Output = T>, T> MaybeDone<F, T> {
+impl<F: Future<Output = Result<T, E>>, T, E> MaybeDone<F, T> {
     #[doc(hidden)]
     pub fn new(future: impl IntoFuture<IntoFuture = F>) -> Self {
         MaybeDone::Pending {
@@ -163,128 +172,46 @@ impl<F: Future<Output = T>, T> MaybeDone<F, T> {
     }
 }
 
-/// One future of a `join!`, with its output type erased so that futures of
-/// different types can be polled in one loop.
+/// One future of a `join!` or `try_join!`, its `Ok` type erased so that
+/// futures of different types can be polled in one loop.
 #[doc(hidden)]
-pub trait PollDone {
-    /// Polls the future if it has not completed; true once it has.
-    fn poll_done(self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool;
-}
-
-impl<F: Future<Output = T>, T> PollDone for MaybeDone<F, T> {
-    fn poll_done(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> bool {
-        let output = match self.as_mut().project() {
-            MaybeDoneProj::Pending { future } => match future.poll(cx) {
-                Poll::Ready(output) => output,
-                Poll::Pending => return false,
-            },
-            MaybeDoneProj::Done { .. } | MaybeDoneProj::Taken => return true,
-        };
-        self.set(MaybeDone::Done { output });
-        true
-    }
-}
-
-#[doc(hidden)]
-pub fn erase_done<'a, D: PollDone + 'a>(d: Pin<&'a mut D>) -> Pin<&'a mut (dyn PollDone + 'a)> {
-    d
-}
-
-/// Polls every unfinished future once, from a start position that moves by
-/// one each poll; ready when all are done.
-#[doc(hidden)]
-pub fn join_step(
-    futures: &mut [Pin<&mut dyn PollDone>],
-    start: &mut usize,
-    cx: &mut Context<'_>,
-) -> Poll<()> {
-    let n = futures.len();
-    let mut all_done = true;
-    let mut k = *start;
-    for _ in 0..n {
-        all_done &= futures[k].as_mut().poll_done(cx);
-        k += 1;
-        if k == n {
-            k = 0;
-        }
-    }
-    *start = if *start + 1 == n { 0 } else { *start + 1 };
-    if all_done {
-        Poll::Ready(())
-    } else {
-        Poll::Pending
-    }
-}
-
-pin_project! {
-    /// A future of a `Result` and, once it completes with `Ok`, the value
-    /// (for `try_join!`).
-    #[doc(hidden)]
-    #[project = TryMaybeDoneProj]
-    #[project_replace = TryMaybeDoneReplace]
-    pub enum TryMaybeDone<F, T> {
-        Pending { #[pin] future: F },
-        Done { output: T },
-        Taken,
-    }
-}
-
-impl<F: Future<Output = Result<T, E>>, T, E> TryMaybeDone<F, T> {
-    #[doc(hidden)]
-    pub fn new(future: impl IntoFuture<IntoFuture = F>) -> Self {
-        TryMaybeDone::Pending {
-            future: future.into_future(),
-        }
-    }
-
-    #[doc(hidden)]
-    pub fn take_output(self: Pin<&mut Self>) -> T {
-        match self.project_replace(TryMaybeDone::Taken) {
-            TryMaybeDoneReplace::Done { output } => output,
-            _ => unreachable!("try_join!: output taken before the future completed"),
-        }
-    }
-}
-
-/// One future of a `try_join!`, its `Ok` type erased.
-#[doc(hidden)]
-pub trait PollTry<E> {
+pub trait PollJoin<E> {
     /// Polls the future if it has not completed: `Ready(Ok(()))` once it has
     /// completed with `Ok`, `Ready(Err(e))` when it fails.
-    fn poll_try(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>>;
+    fn poll_join(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>>;
 }
 
-impl<F: Future<Output = Result<T, E>>, T, E> PollTry<E> for TryMaybeDone<F, T> {
-    fn poll_try(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+impl<F: Future<Output = Result<T, E>>, T, E> PollJoin<E> for MaybeDone<F, T> {
+    fn poll_join(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         let output = match self.as_mut().project() {
-            TryMaybeDoneProj::Pending { future } => match future.poll(cx) {
+            MaybeDoneProj::Pending { future } => match future.poll(cx) {
                 Poll::Ready(Ok(output)) => output,
                 Poll::Ready(Err(error)) => {
-                    self.set(TryMaybeDone::Taken);
+                    self.set(MaybeDone::Taken);
                     return Poll::Ready(Err(error));
                 }
                 Poll::Pending => return Poll::Pending,
             },
-            TryMaybeDoneProj::Done { .. } | TryMaybeDoneProj::Taken => {
+            MaybeDoneProj::Done { .. } | MaybeDoneProj::Taken => {
                 return Poll::Ready(Ok(()));
             }
         };
-        self.set(TryMaybeDone::Done { output });
+        self.set(MaybeDone::Done { output });
         Poll::Ready(Ok(()))
     }
 }
 
 #[doc(hidden)]
-pub fn erase_try<'a, E, D: PollTry<E> + 'a>(
-    d: Pin<&'a mut D>,
-) -> Pin<&'a mut (dyn PollTry<E> + 'a)> {
+pub fn erase<'a, E, D: PollJoin<E> + 'a>(d: Pin<&'a mut D>) -> Pin<&'a mut (dyn PollJoin<E> + 'a)> {
     d
 }
 
-/// `join_step` for `try_join!`: stops at the first error.
+/// One poll of a `join!`/`try_join!`: polls every unfinished future once,
+/// from a start position that moves by one each poll (so that none is
+/// starved of the coop budget); ready when all are done or one failed.
 #[doc(hidden)]
-pub fn try_join_step<E>(
-    futures: &mut [Pin<&mut dyn PollTry<E>>],
+pub fn join_step<E>(
+    futures: &mut [Pin<&mut dyn PollJoin<E>>],
     start: &mut usize,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), E>> {
@@ -292,7 +219,7 @@ pub fn try_join_step<E>(
     let mut all_done = true;
     let mut k = *start;
     for _ in 0..n {
-        match futures[k].as_mut().poll_try(cx) {
+        match futures[k].as_mut().poll_join(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
             Poll::Pending => all_done = false,
@@ -343,14 +270,8 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let slots = Slots::new(futures);
-    let n = slots.len();
     JoinAll {
-        outputs: (0..n).map(|_| None).collect(),
-        set: ready_set(n),
-        remaining: n,
-        slots,
-        finished: false,
+        inner: try_join_all(futures.into_iter().map(NeverFails::new)),
     }
 }
 
@@ -376,66 +297,32 @@ pub(crate) fn ready_set(n: usize) -> ReadySet {
 /// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct JoinAll<F: Future> {
-    slots: Slots<F>,
-    outputs: Vec<Option<F::Output>>,
-    set: ReadySet,
-    remaining: usize,
-    finished: bool,
+    /// `try_join_all` over futures that cannot fail.
+    inner: TryJoinAll<NeverFails<F>, F::Output>,
 }
-
-// The outputs are never pinned (only the futures are, inside `Slots`).
-impl<F: Future> Unpin for JoinAll<F> {}
 
 impl<F: Future> Future for JoinAll<F> {
     type Output = Vec<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<F::Output>> {
-        let this = self.get_mut();
-        assert!(!this.finished, "JoinAll polled after completion");
-        let JoinAll {
-            slots,
-            outputs,
-            set,
-            remaining,
-            ..
-        } = this;
-        if *remaining > 0 {
-            let _ = set.poll_round(cx, |i, cx| {
-                if let Poll::Ready(Some(output)) = slots.poll(i, cx) {
-                    outputs[i] = Some(output);
-                    *remaining -= 1;
-                    if *remaining == 0 {
-                        return ControlFlow::Break(());
-                    }
-                }
-                ControlFlow::Continue(())
-            });
-            if *remaining > 0 {
-                return Poll::Pending;
-            }
+        match std::task::ready!(Pin::new(&mut self.get_mut().inner).poll(cx)) {
+            Ok(outputs) => Poll::Ready(outputs),
+            Err(never) => match never {},
         }
-        this.finished = true;
-        let outputs = std::mem::take(&mut this.outputs);
-        Poll::Ready(
-            outputs
-                .into_iter()
-                .map(|o| o.expect("every child completed"))
-                .collect(),
-        )
     }
 }
 
 impl<F: Future> FusedFuture for JoinAll<F> {
     fn is_terminated(&self) -> bool {
-        self.finished
+        self.inner.finished
     }
 }
 
 impl<F: Future> fmt::Debug for JoinAll<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinAll")
-            .field("len", &self.outputs.len())
-            .field("remaining", &self.remaining)
+            .field("len", &self.inner.outputs.len())
+            .field("remaining", &self.inner.remaining)
             .finish()
     }
 }
@@ -506,7 +393,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Vec<T>, E>> {
         let this = self.get_mut();
-        assert!(!this.finished, "TryJoinAll polled after completion");
+        assert!(
+            !this.finished,
+            "join_all/try_join_all polled after completion"
+        );
         let TryJoinAll {
             slots,
             outputs,

@@ -71,14 +71,12 @@ pub use wait::{ReturnWhen, Wait, WaitOutput, wait, wait_timeout};
 /// change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::join::{
-        MaybeDone, PollDone, PollTry, TryMaybeDone, erase_done, erase_try, join_step, try_join_step,
-    };
+    pub use crate::join::{MaybeDone, NeverFails, PollJoin, erase, join_step};
     pub use crate::select::{Step, all_branches_disabled, select_step};
     pub use crate::{
-        __join_impl as join_impl, __select_clean_pattern as clean_pattern,
-        __select_else as select_else, __select_expand as select_expand,
-        __select_parse as select_parse, __try_join_impl as try_join_impl,
+        __select_clean_pattern as clean_pattern, __select_else as select_else,
+        __select_expand as select_expand, __select_parse as select_parse,
+        __try_join_impl as try_join_impl,
     };
     pub use core::future::{Future, IntoFuture, poll_fn};
     pub use core::ops::FnMut;

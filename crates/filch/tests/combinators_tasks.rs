@@ -111,10 +111,16 @@ async fn wait_timeout_returns_what_is_done_at_the_deadline() {
 
 #[filch::test(start_paused = true)]
 async fn wait_moves_every_finished_task_to_done() {
-    // Two tasks finish at 1 s: FirstCompleted reports both.
-    let (done, pending) = filch::wait([1, 1, 4].map(sleeper), ReturnWhen::FirstCompleted).await;
-    let mut d: Vec<usize> = done.iter().map(|(i, _)| *i).collect();
-    d.sort_unstable();
+    // Two tasks have finished before the wait starts: FirstCompleted stops
+    // at the first it sees, and reports the other one too.
+    let quick = [filch::spawn(async { 0 }), filch::spawn(async { 0 })];
+    eventually("both quick tasks finish", || {
+        quick.iter().all(|h| h.is_finished())
+    })
+    .await;
+    let [a, b] = quick;
+    let (done, pending) = filch::wait([a, b, sleeper(4)], ReturnWhen::FirstCompleted).await;
+    let d: Vec<usize> = done.iter().map(|(i, _)| *i).collect();
     assert_eq!(d, [0, 1]);
     assert_eq!(indices(&pending), [2]);
 }
