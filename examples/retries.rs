@@ -66,7 +66,7 @@ async fn fetch_data(service: &FlakyService, url: &'static str) -> Result<String,
         .max_attempts(4)
         .max_delay(Duration::from_secs(1))
         .jitter(Jitter::Equal)
-        .deadline(Duration::from_secs(3))
+        .deadline(Duration::from_secs(10))
         .retry_if(|e: &ServiceError| matches!(e, ServiceError::Unavailable));
     let mut attempt = 0;
     let start = Instant::now();

@@ -127,3 +127,52 @@ fn seed_examples_do_their_job() {
     let l = blocking.join().unwrap();
     assert!(l[0].starts_with("blocking inside tasks") && l[1].starts_with("with spawn_blocking"));
 }
+
+#[test]
+fn combinator_examples_do_their_job() {
+    let gather = run("gather", &[]);
+    let wait_for = run("wait_for", &[]);
+    let retries = run("retries", &[]);
+
+    let l = gather.join().unwrap();
+    assert!(index_of(&l, "Task 2 finished") < index_of(&l, "Task 1 finished"));
+    assert!(
+        l[index_of(&l, "Task 1 finished") + 1]
+            .starts_with(r#"["Task 1 result", "Task 2 result"] in"#)
+    );
+    assert!(index_of(&l, "hello") < index_of(&l, "world"));
+    assert!(l[index_of(&l, "(\"world\", 42)")].starts_with(r#"("world", 42) in"#));
+    index_of(&l, "task 1 summed to 500000500000");
+    index_of(&l, "task 3 summed to 4500001500000");
+    assert!(index_of(&l, "fast child done") < index_of(&l, "group failed after"));
+    assert!(
+        l.last()
+            .unwrap()
+            .ends_with("a task in the group failed: the database is down")
+    );
+    assert!(!l.iter().any(|x| x.contains("slow child")), "{l:#?}");
+
+    let l = wait_for.join().unwrap();
+    assert_eq!(l[0], "Task took too long!");
+    assert_eq!(
+        l[3..],
+        [
+            "task 0 done: 100 ms job",
+            "task 1 done: 300 ms job",
+            "task 2 still running: cancelling it"
+        ]
+    );
+
+    let l = retries.join().unwrap();
+    assert_eq!(l[1], "  got <contents of /stable>");
+    assert!(index_of(&l, "/flaky: attempt 2 failed") < index_of(&l, "got <contents of /flaky>"));
+    index_of(&l, "/down: attempt 4 failed");
+    index_of(
+        &l,
+        "All retries failed for /down: gave up after 4 attempts (no attempts left): 503 Service Unavailable",
+    );
+    assert_eq!(
+        l.last().unwrap(),
+        "  All retries failed for /missing: gave up after 1 attempt (the error is not retryable): 404 Not Found"
+    );
+}
