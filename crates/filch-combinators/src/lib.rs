@@ -84,4 +84,5 @@ pub mod __private {
     pub use core::pin::{Pin, pin};
     pub use core::result::Result::{Err, Ok};
     pub use core::task::{Context, Poll};
+    pub use core::{compile_error, concat, stringify};
 }

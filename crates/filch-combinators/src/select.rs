@@ -50,7 +50,8 @@ use std::task::{Context, Poll};
 /// The futures may be any `IntoFuture` and need not be `Unpin` (they are
 /// pinned on the stack); to keep one across `select!`s in a loop, pin it
 /// before the loop and use `&mut fut`. Usable only inside `async` code; up
-/// to about 60 branches.
+/// to 50 branches (more exceed the compiler's default macro recursion
+/// limit).
 ///
 /// Handlers are block or expression; a block handler needs no comma. A
 /// pattern may bind by value, `mut` or `ref` (`Some(mut v) = ..`). Only
@@ -113,7 +114,7 @@ macro_rules! __select_parse {
 
     // Done.
     (@parse [$biased:tt] [] [$($else:tt)*]) => {
-        ::core::compile_error!("filch::select! needs at least one `pattern = future => handler` branch")
+        $crate::__private::compile_error!("filch::select! needs at least one `pattern = future => handler` branch")
     };
     (@parse [$biased:tt] [$($branch:tt)+] [$($else:tt)*]) => {
         $crate::__private::select_expand!([$biased] [$($branch)+] [$($else)*])
@@ -121,7 +122,7 @@ macro_rules! __select_parse {
 
     // `else` (before the pattern rules: a pattern would swallow it).
     (@parse $b:tt $br:tt [$($e:tt)+] else $($rest:tt)*) => {
-        ::core::compile_error!("filch::select! takes at most one `else` branch")
+        $crate::__private::compile_error!("filch::select! takes at most one `else` branch")
     };
     (@parse $b:tt $br:tt [] else => $h:block, $($rest:tt)*) => {
         $crate::__private::select_parse!(@parse $b $br [$h] $($rest)*)
@@ -136,7 +137,7 @@ macro_rules! __select_parse {
         $crate::__private::select_parse!(@parse $b $br [$h])
     };
     (@parse $b:tt $br:tt $e:tt biased; $($rest:tt)*) => {
-        ::core::compile_error!("filch::select!: `biased;` must come first")
+        $crate::__private::compile_error!("filch::select!: `biased;` must come first")
     };
 
     // A pattern is everything up to the first `=` outside brackets (a
@@ -166,9 +167,9 @@ macro_rules! __select_parse {
         $crate::__private::select_parse!(@pattern $b $br $e [$($p)* $t] $($rest)*)
     };
     (@pattern $b:tt $br:tt $e:tt [$($p:tt)*]) => {
-        ::core::compile_error!(::core::concat!(
+        $crate::__private::compile_error!($crate::__private::concat!(
             "filch::select!: expected `pattern = future => handler`, found `",
-            ::core::stringify!($($p)*),
+            $crate::__private::stringify!($($p)*),
             "`"
         ))
     };
@@ -199,11 +200,11 @@ macro_rules! __select_parse {
         $crate::__private::select_parse!(@parse $b [$($br)* (fut out poll $p [$f] [true] [$h])] $e)
     };
     (@branch $b:tt $br:tt $e:tt [$($p:tt)*] $($rest:tt)*) => {
-        ::core::compile_error!(::core::concat!(
+        $crate::__private::compile_error!($crate::__private::concat!(
             "filch::select!: expected `",
-            ::core::stringify!($($p)*),
+            $crate::__private::stringify!($($p)*),
             " = future => handler` or `",
-            ::core::stringify!($($p)*),
+            $crate::__private::stringify!($($p)*),
             " = future, if condition => handler`"
         ))
     };

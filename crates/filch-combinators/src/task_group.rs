@@ -298,9 +298,9 @@ where
     /// Waits for every child; resolves to their values in spawn order, or
     /// to the group's first failure once every child has finished.
     ///
-    /// Cancel-safety: not cancel-safe by design: dropping the `Join` before
-    /// it completes cancels every child still running (and loses the
-    /// results).
+    /// Cancel-safety: not cancel-safe, by design: dropping the
+    /// `TaskGroupJoin` before it completes cancels every child still running
+    /// (and loses the results).
     ///
     /// ```
     /// # let rt = filch_timer::test_runtime(2, true);

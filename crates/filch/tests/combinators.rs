@@ -496,6 +496,63 @@ async fn macros_are_hygienic_and_release_borrows_before_handlers() {
     assert_eq!(r, Ok((6,)));
 }
 
+#[filch::test]
+async fn select_takes_fifty_branches() {
+    let out = filch::select! {
+        v = async { 0u32 }, if 0 == 49 => v,
+        v = async { 1u32 }, if 1 == 49 => v,
+        v = async { 2u32 }, if 2 == 49 => v,
+        v = async { 3u32 }, if 3 == 49 => v,
+        v = async { 4u32 }, if 4 == 49 => v,
+        v = async { 5u32 }, if 5 == 49 => v,
+        v = async { 6u32 }, if 6 == 49 => v,
+        v = async { 7u32 }, if 7 == 49 => v,
+        v = async { 8u32 }, if 8 == 49 => v,
+        v = async { 9u32 }, if 9 == 49 => v,
+        v = async { 10u32 }, if 10 == 49 => v,
+        v = async { 11u32 }, if 11 == 49 => v,
+        v = async { 12u32 }, if 12 == 49 => v,
+        v = async { 13u32 }, if 13 == 49 => v,
+        v = async { 14u32 }, if 14 == 49 => v,
+        v = async { 15u32 }, if 15 == 49 => v,
+        v = async { 16u32 }, if 16 == 49 => v,
+        v = async { 17u32 }, if 17 == 49 => v,
+        v = async { 18u32 }, if 18 == 49 => v,
+        v = async { 19u32 }, if 19 == 49 => v,
+        v = async { 20u32 }, if 20 == 49 => v,
+        v = async { 21u32 }, if 21 == 49 => v,
+        v = async { 22u32 }, if 22 == 49 => v,
+        v = async { 23u32 }, if 23 == 49 => v,
+        v = async { 24u32 }, if 24 == 49 => v,
+        v = async { 25u32 }, if 25 == 49 => v,
+        v = async { 26u32 }, if 26 == 49 => v,
+        v = async { 27u32 }, if 27 == 49 => v,
+        v = async { 28u32 }, if 28 == 49 => v,
+        v = async { 29u32 }, if 29 == 49 => v,
+        v = async { 30u32 }, if 30 == 49 => v,
+        v = async { 31u32 }, if 31 == 49 => v,
+        v = async { 32u32 }, if 32 == 49 => v,
+        v = async { 33u32 }, if 33 == 49 => v,
+        v = async { 34u32 }, if 34 == 49 => v,
+        v = async { 35u32 }, if 35 == 49 => v,
+        v = async { 36u32 }, if 36 == 49 => v,
+        v = async { 37u32 }, if 37 == 49 => v,
+        v = async { 38u32 }, if 38 == 49 => v,
+        v = async { 39u32 }, if 39 == 49 => v,
+        v = async { 40u32 }, if 40 == 49 => v,
+        v = async { 41u32 }, if 41 == 49 => v,
+        v = async { 42u32 }, if 42 == 49 => v,
+        v = async { 43u32 }, if 43 == 49 => v,
+        v = async { 44u32 }, if 44 == 49 => v,
+        v = async { 45u32 }, if 45 == 49 => v,
+        v = async { 46u32 }, if 46 == 49 => v,
+        v = async { 47u32 }, if 47 == 49 => v,
+        v = async { 48u32 }, if 48 == 49 => v,
+        v = async { 49u32 }, if 49 == 49 => v,
+    };
+    assert_eq!(out, 49);
+}
+
 // ---------------------------------------------------------------- race
 
 #[filch::test(start_paused = true)]
