@@ -20,8 +20,17 @@
 //! `race`, `as_completed`, `wait`, `TaskGroup`) give every child its own
 //! waker and keep a queue of the woken ones, so a wake-up costs O(woken
 //! children), not O(all children). `join!` and `select!` are declarative
-//! macros for a few futures of different types, pinned on the stack. The
-//! named futures implement `futures_core`'s `FusedFuture`, and
+//! macros for a few futures of different types, pinned on the stack.
+//!
+//! Children polled inline share their parent task's coop budget: once it is
+//! spent, their leaf futures return `Pending` after waking themselves. A
+//! parent that sees 32 of its children wake themselves in one poll stops
+//! there and yields to the scheduler (the rest stay queued), instead of
+//! polling every child in vain. `join!`/`select!` start each poll at a
+//! rotating (`join!`) or random (`select!`) branch so that the budget does
+//! not always favour the first.
+//!
+//! The named futures implement `futures_core`'s `FusedFuture`, and
 //! [`AsCompleted`] is a `Stream` and a `FusedStream`, so they also work with
 //! the futures ecosystem's combinators.
 //!
