@@ -178,6 +178,12 @@ impl ReadySet {
             if flow.is_break() {
                 return flow;
             }
+            if !filch_executor::coop::has_budget_remaining() {
+                // Every leaf future would return Pending now: yield, and go
+                // on with the rest of the backlog next round.
+                cx.waker().wake_by_ref();
+                return ControlFlow::Continue(());
+            }
             if entry.node.queued.load(Relaxed) {
                 self_wakes += 1;
                 if self_wakes == YIELD_AFTER {

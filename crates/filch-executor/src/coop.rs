@@ -34,8 +34,15 @@ pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Whether the current task still has budget left.
-pub(crate) fn has_budget_remaining() -> bool {
+/// Whether the current task still has budget left (always true outside a
+/// filch task). A combinator that polls many children can stop a round as
+/// soon as this turns false, instead of polling children that would all
+/// return `Pending`.
+///
+/// ```
+/// assert!(filch_executor::coop::has_budget_remaining());
+/// ```
+pub fn has_budget_remaining() -> bool {
     CURRENT.with(|c| c.get() != Some(0))
 }
 

@@ -177,7 +177,18 @@ impl Sleep {
             EntryState::Shutdown => panic!("{}", SHUT_DOWN),
             EntryState::Pending => {}
         }
-        if entry.is_registered() {
+        if let Some(cell) = entry.registered_cell() {
+            // Under virtual time, deadlines that are equal are reached at the
+            // same instant, but wheels fire one after the other: a task woken
+            // by one timer must see every other timer due at that instant as
+            // done. (In real time this costs nothing: the check is one load
+            // of "was this clock ever paused".)
+            let clock = &cell.clock;
+            if clock.is_paused() && this.deadline.resolve().into_std() <= clock.now() {
+                entry.deregister();
+                entry.mark_fired_unregistered();
+                return Poll::Ready(());
+            }
             return match entry.poll_registered(cx.waker()) {
                 EntryState::Fired => Poll::Ready(()),
                 EntryState::Pending => Poll::Pending,

@@ -444,6 +444,39 @@ fn relative_sleeps_start_when_first_awaited() {
 }
 
 #[test]
+fn timers_due_at_the_same_virtual_instant_are_all_done() {
+    // Two sleeps with the same deadline, registered from two workers (so in
+    // two wheels): when one wakes its task, the other is already elapsed.
+    let rt = test_runtime(2, true);
+    rt.block_on(async {
+        for _ in 0..20 {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let a = spawn(async move {
+                let mut s = Box::pin(sleep_until(deadline));
+                // Register here, on whichever worker runs this task.
+                let waker = std::task::Waker::noop();
+                let _ = s.as_mut().poll(&mut Context::from_waker(waker));
+                s
+            })
+            .await
+            .unwrap();
+            // Register `b` from this (non-worker) thread: another wheel.
+            let mut b = pin!(sleep_until(deadline));
+            let waker = std::task::Waker::noop();
+            assert!(
+                b.as_mut()
+                    .poll(&mut Context::from_waker(waker))
+                    .is_pending()
+            );
+            let mut a = a;
+            a.as_mut().await;
+            // `a` fired: `b`, due at the same instant, must be done too.
+            assert!(b.as_mut().poll(&mut Context::from_waker(waker)).is_ready());
+        }
+    });
+}
+
+#[test]
 fn zero_period_interval_panics_with_a_clear_message() {
     let err = std::panic::catch_unwind(|| interval(Duration::ZERO)).unwrap_err();
     assert!(err.downcast_ref::<&str>().unwrap().contains("period"));
