@@ -456,9 +456,11 @@ fn timers_due_at_the_same_virtual_instant_are_all_done() {
                 // Register here, on whichever worker runs this task.
                 let waker = std::task::Waker::noop();
                 let _ = s.as_mut().poll(&mut Context::from_waker(waker));
-                s
+                // Moved out (wrapped, so it is clearly not awaited here).
+                Some(s)
             })
             .await
+            .unwrap()
             .unwrap();
             // Register `b` from this (non-worker) thread: another wheel.
             let mut b = pin!(sleep_until(deadline));
