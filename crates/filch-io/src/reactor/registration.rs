@@ -1,0 +1,215 @@
+//! A descriptor's membership in the reactor, and the operation loops every
+//! socket type uses: wait for readiness, try the syscall, and on
+//! `WouldBlock` clear the readiness that was seen (with its tick) and wait
+//! again.
+//!
+//! [`PollEvented`] owns a non-blocking descriptor together with its
+//! [`Registration`] and enforces the order on drop: deregister (mark shut
+//! down, `Poller::delete`) first, close the descriptor after. This module
+//! must not know what the descriptors are (sockets, pipes): callers pass
+//! the syscalls in as closures.
+
+use super::scheduled_io::{Direction, ReadyEvent};
+use super::{ReactorHandle, Source};
+use filch_executor::coop;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+/// The error an operation gets when it would have to wait on a source that
+/// can no longer receive events.
+pub(crate) fn gone() -> io::Error {
+    io::Error::other(
+        "the socket's filch I/O reactor has shut down (or the socket was deregistered): \
+         the operation would wait for an event that cannot come",
+    )
+}
+
+/// One registered descriptor: the reactor it belongs to and its state there.
+pub(crate) struct Registration {
+    handle: ReactorHandle,
+    source: Arc<Source>,
+}
+
+impl Registration {
+    /// Registers `fd` (non-blocking) with the current runtime's reactor.
+    /// `initial` is the readiness assumed before the first event.
+    fn new(fd: BorrowedFd<'_>, initial: usize) -> io::Result<Registration> {
+        let handle = ReactorHandle::current()?;
+        let source = handle.register(fd, initial)?;
+        Ok(Registration { handle, source })
+    }
+
+    /// Polls readiness for `dir` through the exclusive slot of that
+    /// direction (the caller owns the direction: `&mut` access).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+        self.handle.with_rearm(&self.source, |rearm| {
+            self.source.io.poll_ready(cx, dir, rearm)
+        })
+    }
+
+    /// Clears `event`'s readiness unless a newer event arrived.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.source.io.clear_readiness(event);
+    }
+
+    /// The operation loop for an owner of direction `dir`. `f` is the
+    /// non-blocking syscall. `drained(&r)` says a successful result proves
+    /// the direction is exhausted (a short write filled the send buffer),
+    /// which clears readiness without paying a `WouldBlock` syscall.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut f: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        let coop = ready!(coop::poll_proceed(cx));
+        loop {
+            let event = ready!(self.poll_ready(cx, dir));
+            match f() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if event.is_shutdown() {
+                        return Poll::Ready(Err(gone()));
+                    }
+                    self.clear_readiness(event);
+                }
+                res => {
+                    if let Ok(r) = &res
+                        && drained(r)
+                    {
+                        self.clear_readiness(event);
+                    }
+                    coop.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+
+    /// The operation loop for `&self` operations that several tasks may run
+    /// at once (`accept`, `recv_from`, ...): each waiting future has its own
+    /// waiter entry. Cancel-safe if `f` is (it only runs when polled, and
+    /// a completed syscall's result is always returned).
+    pub(crate) fn async_io<R, F>(&self, dir: Direction, f: F) -> AsyncIo<'_, F>
+    where
+        F: FnMut() -> io::Result<R> + Unpin,
+    {
+        AsyncIo {
+            reg: self,
+            dir,
+            key: None,
+            f,
+        }
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Registration::async_io`].
+pub(crate) struct AsyncIo<'a, F> {
+    reg: &'a Registration,
+    dir: Direction,
+    key: Option<usize>,
+    f: F,
+}
+
+impl<R, F> Future for AsyncIo<'_, F>
+where
+    F: FnMut() -> io::Result<R> + Unpin,
+{
+    type Output = io::Result<R>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
+        let this = self.get_mut();
+        let coop = ready!(coop::poll_proceed(cx));
+        let reg = this.reg;
+        loop {
+            let event = ready!(reg.handle.with_rearm(&reg.source, |rearm| {
+                reg.source
+                    .io
+                    .poll_ready_shared(cx, this.dir, &mut this.key, rearm)
+            }));
+            match (this.f)() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if event.is_shutdown() {
+                        return Poll::Ready(Err(gone()));
+                    }
+                    reg.clear_readiness(event);
+                }
+                res => {
+                    coop.made_progress();
+                    return Poll::Ready(res);
+                }
+            }
+        }
+    }
+}
+
+impl<F> Drop for AsyncIo<'_, F> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.reg.source.io.cancel_shared(key);
+        }
+    }
+}
+
+/// A non-blocking descriptor registered with the reactor for as long as it
+/// lives. Dropping it deregisters the descriptor, then closes it.
+pub(crate) struct PollEvented<T: AsFd> {
+    io: Option<T>,
+    reg: Registration,
+}
+
+impl<T: AsFd> PollEvented<T> {
+    /// Registers `io`, which must already be in non-blocking mode, with the
+    /// current runtime's reactor. On error `io` is dropped (closed).
+    pub(crate) fn new(io: T, initial: usize) -> io::Result<PollEvented<T>> {
+        let reg = Registration::new(io.as_fd(), initial)?;
+        Ok(PollEvented { io: Some(io), reg })
+    }
+
+    /// The descriptor.
+    pub(crate) fn get_ref(&self) -> &T {
+        self.io.as_ref().expect("PollEvented used after into_inner")
+    }
+
+    /// The registration, for the operation loops.
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.reg
+    }
+
+    /// Deregisters and gives the descriptor back (still non-blocking).
+    pub(crate) fn into_inner(mut self) -> T {
+        let io = self.io.take().expect("PollEvented used after into_inner");
+        self.reg.handle.deregister(&self.reg.source, io.as_fd());
+        io
+    }
+}
+
+impl<T: AsFd> Drop for PollEvented<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // `Poller::delete` must precede closing the descriptor.
+            self.reg.handle.deregister(&self.reg.source, io.as_fd());
+            drop(io);
+        }
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for PollEvented<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.io {
+            Some(io) => io.fmt(f),
+            None => f.write_str("PollEvented(closed)"),
+        }
+    }
+}

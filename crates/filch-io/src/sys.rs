@@ -1,0 +1,183 @@
+//! The few socket syscalls std does not offer in non-blocking form: creating
+//! sockets non-blocking and close-on-exec in one call, starting a
+//! non-blocking `connect`, listening with our backlog, `accept4` straight
+//! into non-blocking mode, and `SO_ERROR`.
+//!
+//! Built on `rustix` (direct syscalls on Linux). On systems without
+//! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
+//! with a follow-up call. This module owns no policy: callers decide what to
+//! do with `WouldBlock` and `EINPROGRESS`.
+
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+/// Listen backlog for TCP and Unix listeners (std uses 128; a burst of
+/// connects beyond the backlog waits for SYN retransmits).
+pub(crate) const LISTEN_BACKLOG: i32 = 1024;
+
+#[cfg(not(any(
+    target_vendor = "apple",
+    target_os = "aix",
+    target_os = "haiku",
+    target_os = "nto",
+    target_os = "espidf",
+    target_os = "horizon",
+    target_os = "vita",
+)))]
+mod flags {
+    use super::*;
+
+    pub(super) const SOCKET: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
+
+    /// Nothing to do: the flags were set atomically.
+    pub(super) fn fixup(_fd: &OwnedFd) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "aix",
+    target_os = "haiku",
+    target_os = "nto",
+    target_os = "espidf",
+    target_os = "horizon",
+    target_os = "vita",
+))]
+mod flags {
+    use super::*;
+
+    pub(super) const SOCKET: SocketFlags = SocketFlags::empty();
+
+    /// Sets non-blocking and close-on-exec after the fact.
+    pub(super) fn fixup(fd: &OwnedFd) -> io::Result<()> {
+        rustix::io::ioctl_fionbio(fd, true)?;
+        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+        Ok(())
+    }
+}
+
+fn family(addr: &SocketAddr) -> AddressFamily {
+    match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    }
+}
+
+/// A new non-blocking, close-on-exec socket.
+fn socket(domain: AddressFamily, ty: SocketType) -> io::Result<OwnedFd> {
+    let fd = rustix::net::socket_with(domain, ty, flags::SOCKET, None)?;
+    flags::fixup(&fd)?;
+    Ok(fd)
+}
+
+/// Outcome of starting a non-blocking connect.
+pub(crate) enum Connect {
+    /// Connected already (common for Unix sockets and loopback).
+    Done(OwnedFd),
+    /// `EINPROGRESS`: wait until writable, then check `SO_ERROR`.
+    InProgress(OwnedFd),
+}
+
+fn connect_with(fd: OwnedFd, res: rustix::io::Result<()>) -> io::Result<Connect> {
+    match res {
+        Ok(()) => Ok(Connect::Done(fd)),
+        Err(rustix::io::Errno::INPROGRESS) => Ok(Connect::InProgress(fd)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts a non-blocking TCP connect to `addr`.
+pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<Connect> {
+    let fd = socket(family(&addr), SocketType::STREAM)?;
+    let res = rustix::net::connect(&fd, &addr);
+    connect_with(fd, res)
+}
+
+/// Starts a non-blocking Unix stream connect to `path`.
+pub(crate) fn unix_connect(path: &Path) -> io::Result<Connect> {
+    let addr = unix_addr(path)?;
+    let fd = socket(AddressFamily::UNIX, SocketType::STREAM)?;
+    let res = rustix::net::connect(&fd, &addr);
+    connect_with(fd, res)
+}
+
+fn unix_addr(path: &Path) -> io::Result<rustix::net::SocketAddrUnix> {
+    rustix::net::SocketAddrUnix::new(path).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("invalid Unix socket path {path:?}: {e}"),
+        )
+    })
+}
+
+/// A non-blocking TCP listener on `addr` (`SO_REUSEADDR` on, as std does).
+pub(crate) fn tcp_listen(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let fd = socket(family(&addr), SocketType::STREAM)?;
+    rustix::net::sockopt::set_socket_reuseaddr(&fd, true)?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, LISTEN_BACKLOG)?;
+    Ok(std::net::TcpListener::from(fd))
+}
+
+/// A non-blocking Unix stream listener at `path`.
+pub(crate) fn unix_listen(path: &Path) -> io::Result<std::os::unix::net::UnixListener> {
+    let addr = unix_addr(path)?;
+    let fd = socket(AddressFamily::UNIX, SocketType::STREAM)?;
+    rustix::net::bind(&fd, &addr)?;
+    rustix::net::listen(&fd, LISTEN_BACKLOG)?;
+    Ok(std::os::unix::net::UnixListener::from(fd))
+}
+
+/// Accepts one connection, already non-blocking and close-on-exec.
+#[cfg(not(any(
+    target_vendor = "apple",
+    target_os = "aix",
+    target_os = "haiku",
+    target_os = "nto",
+    target_os = "espidf",
+    target_os = "horizon",
+    target_os = "vita",
+)))]
+pub(crate) fn tcp_accept(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (fd, addr) = rustix::net::acceptfrom_with(listener, flags::SOCKET)?;
+    let addr = match addr {
+        Some(addr) => addr,
+        None => rustix::net::getpeername(&fd)?
+            .ok_or_else(|| io::Error::other("accepted a TCP connection with no peer address"))?,
+    };
+    let addr = SocketAddr::try_from(addr)
+        .map_err(|e| io::Error::other(format!("accepted a non-IP peer address: {e}")))?;
+    Ok((std::net::TcpStream::from(fd), addr))
+}
+
+/// Accepts one connection, then makes it non-blocking.
+#[cfg(any(
+    target_vendor = "apple",
+    target_os = "aix",
+    target_os = "haiku",
+    target_os = "nto",
+    target_os = "espidf",
+    target_os = "horizon",
+    target_os = "vita",
+))]
+pub(crate) fn tcp_accept(
+    listener: &std::net::TcpListener,
+) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let (stream, addr) = listener.accept()?;
+    stream.set_nonblocking(true)?;
+    Ok((stream, addr))
+}
+
+/// The pending error of a socket (`SO_ERROR`), if any, clearing it.
+pub(crate) fn take_error(fd: impl AsFd) -> io::Result<Option<io::Error>> {
+    match rustix::net::sockopt::socket_error(fd)? {
+        Ok(()) => Ok(None),
+        Err(e) => Ok(Some(e.into())),
+    }
+}
