@@ -1,7 +1,7 @@
 //! filch's I/O: a reactor on `polling` that plugs into the executor's park
 //! (no helper thread), sockets (`net`), file system calls on the blocking
 //! pool (`fs`), signals (`signal`), the ecosystem's async I/O traits
-//! (`io`).
+//! (`io`), and — behind the `hyper` feature — hyper 1.x glue.
 //!
 //! Most users get all of this through the `filch` facade. Building a
 //! runtime by hand:
@@ -40,6 +40,8 @@
 #![cfg(unix)]
 
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod loom;
 pub mod net;
 mod reactor;

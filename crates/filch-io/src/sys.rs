@@ -1,7 +1,8 @@
 //! The few socket syscalls std does not offer in non-blocking form: creating
 //! sockets non-blocking and close-on-exec in one call, starting a
 //! non-blocking `connect`, listening with our backlog, `accept4` straight
-//! into non-blocking mode, and `SO_ERROR`.
+//! into non-blocking mode, reading into uninitialised memory (for hyper),
+//! and `SO_ERROR`.
 //!
 //! Built on `rustix` (direct syscalls on Linux). On systems without
 //! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
@@ -180,4 +181,14 @@ pub(crate) fn take_error(fd: impl AsFd) -> io::Result<Option<io::Error>> {
         Ok(()) => Ok(None),
         Err(e) => Ok(Some(e.into())),
     }
+}
+
+/// `read(2)` into possibly uninitialised memory; returns the byte count.
+#[cfg(feature = "hyper")]
+pub(crate) fn read_uninit(
+    fd: impl AsFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> io::Result<usize> {
+    let (init, _) = rustix::io::read(fd, buf)?;
+    Ok(init.len())
 }

@@ -560,6 +560,20 @@ impl TcpStream {
             |&n| n > 0 && n < total,
         )
     }
+
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.registration().poll_io(
+            cx,
+            Direction::Read,
+            || sys::read_uninit(self.io.get_ref(), buf),
+            |_| false,
+        )
+    }
 }
 
 /// `close()` on a stream sends EOF; a peer that is already gone counts as

@@ -362,6 +362,20 @@ impl UnixStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
+
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.registration().poll_io(
+            cx,
+            Direction::Read,
+            || sys::read_uninit(self.io.get_ref(), buf),
+            |_| false,
+        )
+    }
 }
 
 impl SplitStream for UnixStream {
