@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# hyper 1.x HTTP/1 hello-world under wrk: filch vs tokio, 2 workers each.
+#
+# Installs wrk (Debian package) if missing, builds benches/examples/hyper_hello.rs
+# in release mode, then for each round runs the filch server and the tokio
+# server in turn on loopback, loads each with the same wrk command, and prints
+# both requests/s and their ratio. Loopback only; every run is bounded by
+# DURATION. Knobs (environment): DURATION (10s), CONNS (64), THREADS (2),
+# ROUNDS (1), WARMUP (2s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-1}
+WARMUP=${WARMUP:-2s}
+PORT=${PORT:-18080}
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "installing wrk (apt-get)..." >&2
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq >&2
+    $SUDO apt-get install -y -qq wrk >&2
+fi
+
+cargo build --release -q -p filch-benches --example hyper_hello
+BIN="${CARGO_TARGET_DIR:-target}/release/examples/hyper_hello"
+
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+# run RUNTIME -> prints requests/s
+run() {
+    local runtime=$1
+    "$BIN" "$runtime" "$PORT" 2>/dev/null &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "http://127.0.0.1:$PORT/" >/dev/null
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "http://127.0.0.1:$PORT/")
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+    echo "$out" | awk '/Requests\/sec/ { print $2 }'
+}
+
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, hyper hello server with 2 workers; nproc=$(nproc)"
+for round in $(seq 1 "$ROUNDS"); do
+    f=$(run filch)
+    t=$(run tokio)
+    ratio=$(awk -v f="$f" -v t="$t" 'BEGIN { printf "%.3f", f / t }')
+    echo "round $round: filch $f req/s, tokio $t req/s, filch/tokio $ratio"
+done
