@@ -1,27 +1,24 @@
 //! hyper 1.x on filch (feature `hyper`): `hyper::rt::Read`/`Write` on the
 //! stream types, [`HyperExecutor`] (hyper's `Executor`, spawning on the
-//! current runtime) and [`HttpConnector`] (a `tower_service::Service<Uri>`
-//! that opens plain-HTTP TCP connections; hyper-util's connector is
-//! tokio-only).
+//! current runtime), [`HyperTimer`] (hyper's `Timer`, on `filch-timer`) and
+//! [`HttpConnector`] (a `tower_service::Service<Uri>` that opens plain-HTTP
+//! TCP connections; hyper-util's connector is tokio-only).
 //!
 //! The `Read` impls are native: `read(2)` writes straight into the
 //! uninitialised tail of hyper's buffer, so no byte is zero-filled first
-//! (smol-hyper's adapter zero-fills every read buffer).
-//!
-//! Not here yet: a `hyper::rt::Timer` (needed for the HTTP/1 server's
-//! header-read timeout and for HTTP/2 keep-alive). It belongs beside these
-//! impls once `filch-timer` exists: `sleep`/`sleep_until` box a
-//! `filch_timer::Sleep`, and `reset` downcasts the boxed sleep with
-//! `downcast_mut_pin` and calls `Sleep::reset` instead of allocating a new
-//! one. This module must not implement timing itself.
+//! (smol-hyper's adapter zero-fills every read buffer). The timer's `reset`
+//! moves the existing `filch_timer::Sleep` instead of allocating a new one.
+//! This module must not implement timing or scheduling itself: it adapts
+//! `filch-timer` and `filch-executor` to hyper's traits.
 
 use crate::net::split::SplitStream;
 use crate::net::{TcpStream, UnixStream};
-use hyper::rt::{Executor, Read, ReadBufCursor, Write};
+use hyper::rt::{Executor, Read, ReadBufCursor, Sleep, Timer, Write};
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
 /// hyper's `Read` for a stream that can read into uninitialised memory.
 macro_rules! hyper_io {
@@ -107,6 +104,88 @@ where
     fn execute(&self, fut: F) {
         // Dropping the handle detaches the task.
         drop(filch_executor::spawn(fut));
+    }
+}
+
+/// hyper's `Timer` on `filch-timer`: what hyper's HTTP/1 server needs for
+/// its header-read timeout, and HTTP/2 for its keep-alive pings.
+///
+/// Its sleeps follow the runtime's clock (so they obey a paused clock in
+/// tests), and [`reset`](Timer::reset) moves a sleep's deadline in place.
+///
+/// # Panics
+/// Creating a sleep panics outside a runtime with timers (a runtime built
+/// with the I/O driver alone has none; the `filch` facade's has both).
+///
+/// ```
+/// use hyper::rt::Timer;
+/// use std::time::{Duration, Instant};
+/// let rt = filch_timer::test_runtime(1, false);
+/// rt.block_on(async {
+///     let timer = filch_io::hyper::HyperTimer;
+///     let mut sleep = timer.sleep(Duration::from_secs(3600));
+///     timer.reset(&mut sleep, Instant::now() + Duration::from_millis(1));
+///     sleep.await; // an hour became a millisecond
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HyperTimer;
+
+pin_project_lite::pin_project! {
+    /// The sleep [`HyperTimer`] hands to hyper: a `filch_timer::Sleep`.
+    ///
+    /// ```
+    /// use hyper::rt::Timer;
+    /// let rt = filch_timer::test_runtime(1, false);
+    /// rt.block_on(async {
+    ///     let sleep = filch_io::hyper::HyperTimer.sleep(std::time::Duration::from_millis(1));
+    ///     assert!(sleep.is::<filch_io::hyper::HyperSleep>());
+    ///     sleep.await;
+    /// });
+    /// ```
+    #[derive(Debug)]
+    pub struct HyperSleep {
+        #[pin]
+        inner: filch_timer::Sleep,
+    }
+}
+
+impl Future for HyperSleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl Sleep for HyperSleep {}
+
+impl Timer for HyperTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Sleep>> {
+        Box::pin(HyperSleep {
+            inner: filch_timer::sleep(duration),
+        })
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Sleep>> {
+        Box::pin(HyperSleep {
+            inner: filch_timer::sleep_until(filch_timer::Instant::from_std(deadline)),
+        })
+    }
+
+    fn now(&self) -> Instant {
+        filch_timer::Instant::now().into_std()
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
+            Some(ours) => ours
+                .project()
+                .inner
+                .reset(filch_timer::Instant::from_std(new_deadline)),
+            // A sleep some other timer made: replace it.
+            None => *sleep = self.sleep_until(new_deadline),
+        }
     }
 }
 

@@ -1,12 +1,14 @@
-//! hyper 1.x on filch: an HTTP/1 server and client (through our connector
-//! and our native `hyper::rt::Read`/`Write`) exchange 1,000 requests over
-//! keep-alive connections.
+//! hyper 1.x on filch: an HTTP/1 server (with hyper's header-read timeout
+//! on our `Timer`) and client (through our connector and our native
+//! `hyper::rt::Read`/`Write`) exchange 1,000 requests over keep-alive
+//! connections; the timeout closes a silent connection.
 
 mod common;
 
 use bytes::Bytes;
-use filch_io::hyper::{HttpConnector, HyperExecutor};
-use filch_io::net::{TcpListener, UnixStream};
+use filch_io::hyper::{HttpConnector, HyperExecutor, HyperSleep, HyperTimer};
+use filch_io::io::{AsyncReadExt, AsyncWriteExt};
+use filch_io::net::{TcpListener, TcpStream, UnixStream};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -14,6 +16,7 @@ use hyper::{Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 use tower_service::Service;
 
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -31,7 +34,7 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
 fn hyper_server_and_client_exchange_1000_requests_over_keep_alive() {
     const CONNECTIONS: usize = 10;
     const PER_CONNECTION: usize = 100;
-    let rt = common::runtime();
+    let rt = common::runtime_with_timers();
     let accepted = Arc::new(AtomicUsize::new(0));
     let served = Arc::new(AtomicUsize::new(0));
     common::with_watchdog("hyper 1000", 120, || {
@@ -53,6 +56,8 @@ fn hyper_server_and_client_exchange_1000_requests_over_keep_alive() {
                             });
                             hyper::server::conn::http1::Builder::new()
                                 .keep_alive(true)
+                                .timer(HyperTimer)
+                                .header_read_timeout(Duration::from_secs(30))
                                 .serve_connection(stream, service)
                                 .await
                                 .unwrap();
@@ -141,5 +146,56 @@ fn connector_errors_are_io_errors() {
         let refused: hyper::Uri = format!("http://{free}/").parse().unwrap();
         let err = connector.call(refused).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn header_read_timeout_closes_a_silent_connection() {
+    let rt = common::runtime_with_timers();
+    common::with_watchdog("header timeout", 60, || {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = filch_executor::spawn(async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                hyper::server::conn::http1::Builder::new()
+                    .timer(HyperTimer)
+                    .header_read_timeout(Duration::from_millis(50))
+                    .serve_connection(stream, service_fn(handle))
+                    .await
+            });
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            // The request head starts but never ends.
+            client
+                .write_all(b"GET / HTTP/1.1\r\nhost: silent\r\n")
+                .await
+                .unwrap();
+            let err = server.await.unwrap().unwrap_err();
+            assert!(
+                err.is_timeout(),
+                "expected a header-read timeout, got {err:?}"
+            );
+            // The server side is gone: the client reads EOF (or a reset).
+            let mut rest = Vec::new();
+            let _ = client.read_to_end(&mut rest).await;
+        })
+    });
+}
+
+#[test]
+fn hyper_timer_resets_its_sleep_in_place() {
+    use hyper::rt::Timer;
+    let rt = common::runtime_with_timers();
+    common::with_watchdog("timer reset", 60, || {
+        rt.block_on(async {
+            let timer = HyperTimer;
+            let mut sleep = timer.sleep(Duration::from_secs(3600));
+            assert!(sleep.is::<HyperSleep>());
+            timer.reset(&mut sleep, Instant::now() + Duration::from_millis(1));
+            assert!(sleep.is::<HyperSleep>(), "reset kept the same sleep");
+            sleep.await;
+            let until = timer.sleep_until(timer.now() + Duration::from_millis(1));
+            until.await;
+        })
     });
 }
