@@ -37,6 +37,22 @@ mod flags {
     pub(super) fn fixup(_fd: &OwnedFd) -> io::Result<()> {
         Ok(())
     }
+
+    /// `accept4` straight into non-blocking, close-on-exec mode.
+    pub(super) fn accept(
+        listener: &std::net::TcpListener,
+    ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        let (fd, addr) = rustix::net::acceptfrom_with(listener, SOCKET)?;
+        let addr = match addr {
+            Some(addr) => addr,
+            None => rustix::net::getpeername(&fd)?.ok_or_else(|| {
+                io::Error::other("accepted a TCP connection with no peer address")
+            })?,
+        };
+        let addr = SocketAddr::try_from(addr)
+            .map_err(|e| io::Error::other(format!("accepted a non-IP peer address: {e}")))?;
+        Ok((std::net::TcpStream::from(fd), addr))
+    }
 }
 
 #[cfg(any(
@@ -58,6 +74,15 @@ mod flags {
         rustix::io::ioctl_fionbio(fd, true)?;
         rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
         Ok(())
+    }
+
+    /// `accept` (std sets close-on-exec), then non-blocking mode.
+    pub(super) fn accept(
+        listener: &std::net::TcpListener,
+    ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        let (stream, addr) = listener.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok((stream, addr))
     }
 }
 
@@ -133,46 +158,11 @@ pub(crate) fn unix_listen(path: &Path) -> io::Result<std::os::unix::net::UnixLis
     Ok(std::os::unix::net::UnixListener::from(fd))
 }
 
-/// Accepts one connection, already non-blocking and close-on-exec.
-#[cfg(not(any(
-    target_vendor = "apple",
-    target_os = "aix",
-    target_os = "haiku",
-    target_os = "nto",
-    target_os = "espidf",
-    target_os = "horizon",
-    target_os = "vita",
-)))]
+/// Accepts one connection, non-blocking and close-on-exec.
 pub(crate) fn tcp_accept(
     listener: &std::net::TcpListener,
 ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
-    let (fd, addr) = rustix::net::acceptfrom_with(listener, flags::SOCKET)?;
-    let addr = match addr {
-        Some(addr) => addr,
-        None => rustix::net::getpeername(&fd)?
-            .ok_or_else(|| io::Error::other("accepted a TCP connection with no peer address"))?,
-    };
-    let addr = SocketAddr::try_from(addr)
-        .map_err(|e| io::Error::other(format!("accepted a non-IP peer address: {e}")))?;
-    Ok((std::net::TcpStream::from(fd), addr))
-}
-
-/// Accepts one connection, then makes it non-blocking.
-#[cfg(any(
-    target_vendor = "apple",
-    target_os = "aix",
-    target_os = "haiku",
-    target_os = "nto",
-    target_os = "espidf",
-    target_os = "horizon",
-    target_os = "vita",
-))]
-pub(crate) fn tcp_accept(
-    listener: &std::net::TcpListener,
-) -> io::Result<(std::net::TcpStream, SocketAddr)> {
-    let (stream, addr) = listener.accept()?;
-    stream.set_nonblocking(true)?;
-    Ok((stream, addr))
+    flags::accept(listener)
 }
 
 /// The pending error of a socket (`SO_ERROR`), if any, clearing it.

@@ -9,6 +9,7 @@
 
 mod addr;
 pub mod split;
+mod stream;
 pub mod tcp;
 mod udp;
 pub mod unix;

@@ -7,18 +7,17 @@
 //! syscalls in `sys.rs`.
 
 use super::addr::{ToSocketAddrs, each_addr};
-use super::split::{self, SplitStream};
+use super::split;
+use super::stream;
 use crate::reactor::registration::{PollEvented, gone};
 use crate::reactor::scheduled_io::{Direction, READABLE, WRITABLE};
 use crate::sys::{self, Connect};
-use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Poll, ready};
 
 /// The read half of a [`TcpStream`] borrowed by [`TcpStream::split`].
 pub type ReadHalf<'a> = split::ReadHalf<'a, TcpStream>;
@@ -514,151 +513,9 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
-
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || self.io.get_ref().read(buf),
-            |_| false,
-        )
-    }
-
-    fn poll_read_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || self.io.get_ref().read_vectored(bufs),
-            |_| false,
-        )
-    }
-
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Write,
-            || self.io.get_ref().write(buf),
-            // A short write means the send buffer is full.
-            |&n| n > 0 && n < buf.len(),
-        )
-    }
-
-    fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        self.io.registration().poll_io(
-            cx,
-            Direction::Write,
-            || self.io.get_ref().write_vectored(bufs),
-            |&n| n > 0 && n < total,
-        )
-    }
-
-    #[cfg(feature = "hyper")]
-    pub(crate) fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || sys::read_uninit(self.io.get_ref(), buf),
-            |_| false,
-        )
-    }
 }
 
-/// `close()` on a stream sends EOF; a peer that is already gone counts as
-/// closed.
-fn close_result(res: io::Result<()>) -> io::Result<()> {
-    match res {
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-        res => res,
-    }
-}
-
-impl SplitStream for TcpStream {
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_read_ref(self, cx, buf)
-    }
-
-    fn poll_read_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        TcpStream::poll_read_vectored_ref(self, cx, bufs)
-    }
-
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_write_ref(self, cx, buf)
-    }
-
-    fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        TcpStream::poll_write_vectored_ref(self, cx, bufs)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        close_result(self.shutdown(Shutdown::Write))
-    }
-}
-
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_ref(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_vectored_ref(cx, bufs)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_ref(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_ref(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Writes go straight to the socket: nothing is buffered here.
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(close_result(self.shutdown(Shutdown::Write)))
-    }
-}
+stream::stream_impls!(TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -133,6 +133,17 @@ struct Registry {
     dispatcher_gone: bool,
 }
 
+impl Registry {
+    /// Frees the slots of deregistered sources. Only the dispatcher may
+    /// call this (or anyone once it is gone): see the module docs.
+    fn free_released(&mut self, shared: &Shared) {
+        for key in self.released.drain(..) {
+            self.sources.remove(key);
+        }
+        shared.pending_release.store(0, Release);
+    }
+}
+
 /// One registered descriptor: its readiness protocol state, the descriptor
 /// number (for oneshot re-arming) and its slab slot.
 pub(crate) struct Source {
@@ -247,14 +258,7 @@ impl Reactor {
         if self.shared.pending_release.load(Acquire) == 0 {
             return;
         }
-        let mut registry = self.shared.registry.lock();
-        let Registry {
-            sources, released, ..
-        } = &mut *registry;
-        for key in released.drain(..) {
-            sources.remove(key);
-        }
-        self.shared.pending_release.store(0, Release);
+        self.shared.registry.lock().free_released(&self.shared);
     }
 
     fn dispatch(&mut self) {
@@ -308,13 +312,7 @@ impl Drop for Reactor {
     fn drop(&mut self) {
         let mut registry = self.shared.registry.lock();
         registry.dispatcher_gone = true;
-        let Registry {
-            sources, released, ..
-        } = &mut *registry;
-        for key in released.drain(..) {
-            sources.remove(key);
-        }
-        self.shared.pending_release.store(0, Release);
+        registry.free_released(&self.shared);
     }
 }
 

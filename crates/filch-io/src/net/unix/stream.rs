@@ -6,19 +6,17 @@
 
 use super::SocketAddr;
 use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::net::split::{self, SplitStream};
+use crate::net::{split, stream};
 use crate::reactor::registration::{PollEvented, gone};
 use crate::reactor::scheduled_io::{Direction, READABLE, WRITABLE};
 use crate::sys::{self, Connect};
-use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Poll, ready};
 
 /// A Unix domain socket server, listening for connections.
 ///
@@ -362,119 +360,9 @@ impl UnixStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
-
-    #[cfg(feature = "hyper")]
-    pub(crate) fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || sys::read_uninit(self.io.get_ref(), buf),
-            |_| false,
-        )
-    }
 }
 
-impl SplitStream for UnixStream {
-    fn poll_read_ref(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || self.io.get_ref().read(buf),
-            |_| false,
-        )
-    }
-
-    fn poll_read_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Read,
-            || self.io.get_ref().read_vectored(bufs),
-            |_| false,
-        )
-    }
-
-    fn poll_write_ref(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(
-            cx,
-            Direction::Write,
-            || self.io.get_ref().write(buf),
-            |&n| n > 0 && n < buf.len(),
-        )
-    }
-
-    fn poll_write_vectored_ref(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let total: usize = bufs.iter().map(|b| b.len()).sum();
-        self.io.registration().poll_io(
-            cx,
-            Direction::Write,
-            || self.io.get_ref().write_vectored(bufs),
-            |&n| n > 0 && n < total,
-        )
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        match self.shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            res => res,
-        }
-    }
-}
-
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_ref(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_vectored_ref(cx, bufs)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_ref(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_ref(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown_write())
-    }
-}
+stream::stream_impls!(UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,0 +1,216 @@
+//! What every stream socket (TCP, Unix) shares: the read and write loops on
+//! a registered descriptor whose `&T` implements `Read`/`Write`, and
+//! [`stream_impls!`], which gives a stream type its `SplitStream`,
+//! `futures_io::AsyncRead` and `AsyncWrite` impls from them.
+//!
+//! Reads and writes here use the descriptor's *exclusive* reader and writer
+//! slots: callers own the direction (`&mut` access, or one split half).
+//! This module must not know which protocol a stream speaks.
+
+use crate::reactor::registration::PollEvented;
+use crate::reactor::scheduled_io::Direction;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+pub(crate) fn poll_read<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>>
+where
+    T: AsFd,
+    for<'a> &'a T: Read,
+{
+    io.registration()
+        .poll_io(cx, Direction::Read, || io.get_ref().read(buf), |_| false)
+}
+
+pub(crate) fn poll_read_vectored<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    bufs: &mut [IoSliceMut<'_>],
+) -> Poll<io::Result<usize>>
+where
+    T: AsFd,
+    for<'a> &'a T: Read,
+{
+    io.registration().poll_io(
+        cx,
+        Direction::Read,
+        || io.get_ref().read_vectored(bufs),
+        |_| false,
+    )
+}
+
+pub(crate) fn poll_write<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>>
+where
+    T: AsFd,
+    for<'a> &'a T: Write,
+{
+    io.registration().poll_io(
+        cx,
+        Direction::Write,
+        || io.get_ref().write(buf),
+        // A short write means the send buffer is full: waiting for the next
+        // writable edge needs no `EAGAIN` syscall first.
+        |&n| n > 0 && n < buf.len(),
+    )
+}
+
+pub(crate) fn poll_write_vectored<T>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>>
+where
+    T: AsFd,
+    for<'a> &'a T: Write,
+{
+    let total: usize = bufs.iter().map(|b| b.len()).sum();
+    io.registration().poll_io(
+        cx,
+        Direction::Write,
+        || io.get_ref().write_vectored(bufs),
+        |&n| n > 0 && n < total,
+    )
+}
+
+/// `read(2)` into the uninitialised tail of a buffer (for hyper).
+#[cfg(feature = "hyper")]
+pub(crate) fn poll_read_uninit<T: AsFd>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> Poll<io::Result<usize>> {
+    io.registration().poll_io(
+        cx,
+        Direction::Read,
+        || crate::sys::read_uninit(io.get_ref(), buf),
+        |_| false,
+    )
+}
+
+/// `close()` sends EOF; a peer that is already gone counts as closed.
+pub(crate) fn close_result(res: io::Result<()>) -> io::Result<()> {
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        res => res,
+    }
+}
+
+/// Implements `SplitStream`, `AsyncRead` and `AsyncWrite` (and the hyper
+/// read hook) for a stream type whose registered descriptor is its `io`
+/// field and which has a std-like `shutdown(&self, Shutdown)`. Expanded in
+/// the type's own module, so it can reach the private field.
+macro_rules! stream_impls {
+    ($t:ty) => {
+        impl $crate::net::split::SplitStream for $t {
+            fn poll_read_ref(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_read(&self.io, cx, buf)
+            }
+
+            fn poll_read_vectored_ref(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_read_vectored(&self.io, cx, bufs)
+            }
+
+            fn poll_write_ref(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored_ref(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn shutdown_write(&self) -> ::std::io::Result<()> {
+                $crate::net::stream::close_result(self.shutdown(::std::net::Shutdown::Write))
+            }
+        }
+
+        impl ::futures_io::AsyncRead for $t {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_read(&self.io, cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_read_vectored(&self.io, cx, bufs)
+            }
+        }
+
+        impl ::futures_io::AsyncWrite for $t {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                // Writes go straight to the socket: nothing is buffered here.
+                ::std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready($crate::net::stream::close_result(
+                    self.shutdown(::std::net::Shutdown::Write),
+                ))
+            }
+        }
+
+        #[cfg(feature = "hyper")]
+        impl $t {
+            pub(crate) fn poll_read_uninit(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [::std::mem::MaybeUninit<u8>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                $crate::net::stream::poll_read_uninit(&self.io, cx, buf)
+            }
+        }
+    };
+}
+
+pub(crate) use stream_impls;
