@@ -31,6 +31,9 @@ async fn blocking<T: Send + 'static>(
 
 /// Reads a whole file into bytes.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -50,6 +53,9 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 
 /// Reads a whole UTF-8 file into a string (`InvalidData` if it is not
 /// UTF-8).
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -71,6 +77,9 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 
 /// Writes `contents` to a file, creating it or truncating it.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -90,6 +99,9 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 
 /// Creates a directory (its parent must exist).
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -108,6 +120,9 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// Creates a directory and every missing parent.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -124,6 +139,9 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 }
 
 /// Removes a file.
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -142,6 +160,9 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 
 /// Removes an empty directory.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -157,6 +178,9 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 }
 
 /// Removes a directory and everything in it.
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -175,6 +199,9 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 }
 
 /// Renames (moves) a file or directory, replacing `to` if it is a file.
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -195,6 +222,9 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 
 /// Copies a file's contents and permissions; returns the bytes copied.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -214,6 +244,9 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 
 /// Metadata of a path, following symlinks.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -228,6 +261,9 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 }
 
 /// Metadata of a path itself (a symlink is not followed).
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -245,6 +281,9 @@ pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// Whether a path exists (`Ok(false)` if it does not; an error if that
 /// cannot be told, e.g. permission denied on a parent).
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -260,6 +299,9 @@ pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
 
 /// The canonical, absolute form of a path (symlinks resolved).
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -274,6 +316,9 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 
 /// The entries of a directory (in no particular order; `.` and `..` are
 /// not included).
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
@@ -294,6 +339,9 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<Vec<std::fs::DirEntr
 }
 
 /// Sets a path's permissions.
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// use std::os::unix::fs::PermissionsExt;
@@ -319,6 +367,9 @@ pub async fn set_permissions(path: impl AsRef<Path>, perms: Permissions) -> io::
 
 /// Creates a hard link `link` to `original`.
 ///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -338,6 +389,9 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 }
 
 /// The target a symbolic link points to.
+///
+/// Cancelling it (dropping the future) does not stop the call: it runs to the
+/// end on the blocking pool and its result is dropped.
 ///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();

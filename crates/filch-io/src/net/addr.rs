@@ -207,6 +207,9 @@ where
 /// `host` is anything [`ToSocketAddrs`] accepts, so it carries a port:
 /// `"example.com:80"` or `("example.com", 80)`.
 ///
+/// Cancel-safe: a dropped lookup finishes on the blocking pool and its result
+/// is discarded.
+///
 /// ```
 /// # let (park, driver) = filch_io::driver().unwrap();
 /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();

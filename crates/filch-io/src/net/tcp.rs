@@ -56,6 +56,9 @@ impl TcpListener {
     /// `"127.0.0.1:0"` picks a free port), trying each resolved address in
     /// turn. Backlog 1024, `SO_REUSEADDR` on.
     ///
+    /// Cancel-safe: a dropped `bind` leaves nothing behind (a name lookup it
+    /// started finishes on the blocking pool and is discarded).
+    ///
     /// ```
     /// # let (park, driver) = filch_io::driver().unwrap();
     /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -208,6 +211,11 @@ impl AsRawFd for TcpListener {
 /// traits in [`crate::io`] add `read_exact`, `read_line`, `write_all`, ...
 /// Closing it (`close().await`, or [`shutdown`](Self::shutdown) with
 /// `Write`) sends EOF; dropping it closes the socket.
+///
+/// Cancel safety: a `poll_read`/`poll_write` that returns `Pending` has
+/// moved no data, so `read` and `write` futures are cancel-safe;
+/// combinators that loop (`read_exact`, `write_all`, ...) are not (a dropped
+/// one may have moved part of its data).
 ///
 /// ```
 /// use filch_io::io::{AsyncReadExt, AsyncWriteExt};

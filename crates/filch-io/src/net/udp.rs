@@ -37,6 +37,9 @@ impl UdpSocket {
     /// Binds a socket to `addr` (anything [`ToSocketAddrs`] accepts),
     /// trying each resolved address in turn.
     ///
+    /// Cancel-safe: a dropped `bind` leaves nothing behind (a name lookup it
+    /// started finishes on the blocking pool and is discarded).
+    ///
     /// ```
     /// # let (park, driver) = filch_io::driver().unwrap();
     /// # let rt = filch_executor::Builder::new().worker_threads(1).driver(park, driver).build().unwrap();
@@ -117,6 +120,9 @@ impl UdpSocket {
     /// Sets the default destination of [`send`](Self::send) and the only
     /// source [`recv`](Self::recv) accepts (trying each resolved address
     /// until one works).
+    ///
+    /// Cancel-safe: the socket is only changed by the `connect(2)` call itself,
+    /// which does not wait.
     ///
     /// ```
     /// # use filch_io::net::UdpSocket;

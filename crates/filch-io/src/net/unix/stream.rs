@@ -173,7 +173,9 @@ impl AsRawFd for UnixListener {
 }
 
 /// A Unix domain stream connection; `futures_io::AsyncRead` +
-/// `AsyncWrite`, like [`TcpStream`](crate::net::TcpStream).
+/// `AsyncWrite`, like [`TcpStream`](crate::net::TcpStream) (and with the
+/// same cancel safety: `read`/`write` are cancel-safe, looping combinators
+/// such as `read_exact` are not).
 ///
 /// ```
 /// use filch_io::io::{AsyncReadExt, AsyncWriteExt};
@@ -197,6 +199,9 @@ impl UnixStream {
     /// Errors: no such path (`NotFound`), nobody listening
     /// (`ConnectionRefused`), the listener's backlog is full
     /// (`ResourceBusy`: try again later).
+    ///
+    /// Not resumable once dropped: a dropped `connect` closes its half-made
+    /// socket (nothing leaks).
     ///
     /// ```
     /// # let (park, driver) = filch_io::driver().unwrap();
