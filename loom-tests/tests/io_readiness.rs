@@ -9,8 +9,10 @@
 //! event that arrived after a task saw the old state is never erased by
 //! that task's clear.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom
-//! cargo test --release -p filch-loom-tests --test io_readiness`
+//! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
+//! CARGO_TARGET_DIR=target/loom cargo test --release -p filch-loom-tests --test io_readiness`
+
+mod common;
 
 use filch_io::__loom::{Direction, Interest, READABLE, Rearm, ScheduledIo, WRITABLE};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
@@ -51,7 +53,7 @@ fn dispatch(io: &ScheduledIo, bits: usize) {
 /// either sees the readiness or is woken.
 #[test]
 fn dispatch_vs_poll_ready() {
-    loom::model(|| {
+    common::model("dispatch_vs_poll_ready", || {
         let io = Arc::new(ScheduledIo::new(0));
         let reactor = {
             let io = io.clone();
@@ -76,7 +78,7 @@ fn dispatch_vs_poll_ready() {
 /// survive the stale clear (or its wake-up must reach the task).
 #[test]
 fn stale_clear_does_not_lose_a_new_event() {
-    loom::model(|| {
+    common::model("stale_clear_does_not_lose_a_new_event", || {
         let io = Arc::new(ScheduledIo::new(READABLE));
         let (_, noop) = flag();
         let seen = match io.poll_ready(&mut Context::from_waker(&noop), Direction::Read, None) {
@@ -103,7 +105,7 @@ fn stale_clear_does_not_lose_a_new_event() {
 /// A clear with the current tick does clear (so a drained socket waits).
 #[test]
 fn current_clear_clears() {
-    loom::model(|| {
+    common::model("current_clear_clears", || {
         let io = ScheduledIo::new(READABLE | WRITABLE);
         let (_, noop) = flag();
         let mut cx = Context::from_waker(&noop);
@@ -122,7 +124,7 @@ fn current_clear_clears() {
 /// is woken and then sees the shutdown.
 #[test]
 fn shutdown_vs_shared_waiters() {
-    loom::model(|| {
+    common::model("shutdown_vs_shared_waiters", || {
         let io = Arc::new(ScheduledIo::new(0));
         let deregister = {
             let io = io.clone();
@@ -181,11 +183,58 @@ fn shutdown_vs_shared_waiters() {
     });
 }
 
+/// Two tasks wait as shared readers (two `recv_from` on one socket) while
+/// the reactor reports readability: each is woken or sees the readiness.
+#[test]
+fn two_shared_readers_vs_dispatch() {
+    common::model("two_shared_readers_vs_dispatch", || {
+        let io = Arc::new(ScheduledIo::new(0));
+        let other = {
+            let io = io.clone();
+            thread::spawn(move || {
+                let (woken, waker) = flag();
+                let mut key = None;
+                let res = io.poll_ready_shared(
+                    &mut Context::from_waker(&waker),
+                    Direction::Read,
+                    &mut key,
+                    None,
+                );
+                (res.is_ready(), woken)
+            })
+        };
+        let reactor = {
+            let io = io.clone();
+            thread::spawn(move || dispatch(&io, READABLE))
+        };
+        let (woken, waker) = flag();
+        let mut key = None;
+        let ready = io
+            .poll_ready_shared(
+                &mut Context::from_waker(&waker),
+                Direction::Read,
+                &mut key,
+                None,
+            )
+            .is_ready();
+        let (other_ready, other_woken) = other.join().unwrap();
+        reactor.join().unwrap();
+        assert!(
+            ready || woken.0.load(SeqCst),
+            "first reader lost its wake-up"
+        );
+        assert!(
+            other_ready || other_woken.0.load(SeqCst),
+            "second reader lost its wake-up"
+        );
+    });
+}
+
 /// A reader and a writer wait at once; one event reports both directions.
 /// Both are woken or see readiness; neither steals the other's wake-up.
 #[test]
 fn reader_and_writer_vs_dispatch() {
-    loom::model(|| {
+    common::model("reader_and_writer_vs_dispatch", || {
         let io = Arc::new(ScheduledIo::new(0));
         let writer = {
             let io = io.clone();
@@ -232,7 +281,7 @@ fn oneshot_rearm_keeps_both_interests() {
             Ok(())
         }
     }
-    loom::model(|| {
+    common::model("oneshot_rearm_keeps_both_interests", || {
         let io = Arc::new(ScheduledIo::new(0));
         let rec = Arc::new(Recorder {
             armed: Mutex::new(Interest::default()),
