@@ -32,7 +32,9 @@
 //! ```
 //!
 //! The facade only wires the crates together: `filch-executor` (tasks and
-//! the scheduler), `filch-timer` (time). It must not implement runtime logic.
+//! the scheduler), `filch-timer` (time), `filch-io` (the reactor, sockets,
+//! files, signals), `filch-combinators` (gather, wait, TaskGroup, ...). It
+//! must not implement runtime logic.
 
 #![deny(missing_docs)]
 
@@ -88,6 +90,35 @@ pub mod time {
         Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout, advance, interval,
         interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
     };
+}
+
+/// Networking: TCP, UDP and Unix sockets, name resolution (asyncio's
+/// `open_connection`, `start_server`, datagram endpoints).
+pub mod net {
+    pub use filch_io::net::*;
+}
+
+/// Async read/write traits and buffered adapters (asyncio's `StreamReader`
+/// and `StreamWriter` methods: `read_exact`, `read_line`, `write_all`, ...).
+pub mod io {
+    pub use filch_io::io::*;
+}
+
+/// Files, on the blocking pool.
+pub mod fs {
+    pub use filch_io::fs::*;
+}
+
+/// Signals (`ctrl_c`).
+pub mod signal {
+    pub use filch_io::signal::*;
+}
+
+/// hyper 1.x on filch: `hyper::rt` traits on the stream types, an executor,
+/// a timer, and an HTTP connector (feature `hyper`).
+#[cfg(feature = "hyper")]
+pub mod hyper {
+    pub use filch_io::hyper::*;
 }
 
 /// Implementation details of the macros. Not public API.

@@ -1,5 +1,5 @@
 //! `Runtime`, `runtime::Builder` and `run`: the runtime users build, with
-//! timers (and I/O) wired into the executor.
+//! the I/O reactor and timers wired into the executor.
 //!
 //! Owns configuration and the composition of the drivers; scheduling is the
 //! executor's, timers are the timer crate's.
@@ -35,7 +35,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
     rt.block_on(future)
 }
 
-/// A multi-thread work-stealing runtime with timers.
+/// A multi-thread work-stealing runtime with I/O and timers.
 ///
 /// Dropping it stops the workers, drops every task's future (their
 /// destructors run, also for tasks never polled) and waits for running
@@ -332,7 +332,7 @@ impl Builder {
             // Let the executor name the bad value.
             return self.executor.build().map(|executor| Runtime { executor });
         }
-        let (park, drivers) = Drivers::new(workers, self.start_paused);
+        let (park, drivers) = Drivers::new(workers, self.start_paused)?;
         let executor = self
             .executor
             .worker_threads(workers)
