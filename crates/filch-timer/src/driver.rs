@@ -83,10 +83,59 @@ pub(crate) struct WheelCell {
 }
 
 impl WheelCell {
+    /// An empty wheel for worker `index`, on `clock`, with no owner yet.
+    fn new(index: usize, clock: Arc<Clock>) -> WheelCell {
+        WheelCell {
+            index,
+            wheel: CachePadded::new(Mutex::new(Wheel::new())),
+            next: CachePadded::new(AtomicU64::new(NO_DEADLINE)),
+            shutdown: AtomicBool::new(false),
+            clock,
+            owner: parking_lot::Mutex::new(None),
+        }
+    }
+
     /// Lowers the published next deadline to `tick` if it is earlier.
     /// Returns true if it was lowered (the owner may need a wake-up).
     pub(crate) fn publish_earlier(&self, tick: u64) -> bool {
         self.next.fetch_min(tick, AcqRel) > tick
+    }
+
+    /// How long the owning worker may park: until the published next
+    /// deadline (`None`: no deadline, park until woken).
+    pub(crate) fn park_timeout(&self) -> Option<Duration> {
+        let next = self.next.load(Acquire);
+        if next == NO_DEADLINE {
+            return None;
+        }
+        let clock = &self.clock;
+        let now = clock.now();
+        let due = clock.now_tick(now) >= next;
+        if clock.is_paused() {
+            // Virtual time does not pass while we sleep: only what is already
+            // due may end the park.
+            return due.then_some(Duration::ZERO);
+        }
+        let at = clock.tick_instant(next)?;
+        Some(at.saturating_duration_since(now))
+    }
+
+    /// Fires what is due now (the owning worker, after each park).
+    pub(crate) fn process(&self) {
+        let now = self.clock.now_tick(self.clock.now());
+        fire_due(self, now, false);
+    }
+
+    /// The runtime stopped: no timer of this wheel can fire any more; the
+    /// ones registered are woken as orphaned by the shutdown.
+    pub(crate) fn shut_down(&self) {
+        self.shutdown.store(true, Release);
+        fire_due(self, u64::MAX, true);
+    }
+
+    /// Timers linked in the wheel right now (takes the lock).
+    pub(crate) fn num_registered(&self) -> usize {
+        self.wheel.lock().len()
     }
 
     /// Wakes the worker owning this wheel (its next deadline got earlier).
@@ -125,16 +174,7 @@ impl TimerHandle {
     pub fn new(workers: usize, start_paused: bool) -> TimerHandle {
         let clock = Arc::new(Clock::new(start_paused));
         let wheels = (0..workers.max(1))
-            .map(|index| {
-                Arc::new(WheelCell {
-                    index,
-                    wheel: CachePadded::new(Mutex::new(Wheel::new())),
-                    next: CachePadded::new(AtomicU64::new(NO_DEADLINE)),
-                    shutdown: AtomicBool::new(false),
-                    clock: clock.clone(),
-                    owner: parking_lot::Mutex::new(None),
-                })
-            })
+            .map(|index| Arc::new(WheelCell::new(index, clock.clone())))
             .collect();
         TimerHandle {
             shared: Arc::new(TimerShared {
@@ -235,11 +275,7 @@ impl TimerHandle {
     /// assert_eq!(filch_timer::TimerHandle::new(2, false).num_registered(), 0);
     /// ```
     pub fn num_registered(&self) -> usize {
-        self.shared
-            .wheels
-            .iter()
-            .map(|c| c.wheel.lock().len())
-            .sum()
+        self.shared.wheels.iter().map(|c| c.num_registered()).sum()
     }
 
     /// The runtime stopped: no timer can fire any more. Registered timers
@@ -251,8 +287,7 @@ impl TimerHandle {
     /// ```
     pub fn shutdown(&self) {
         for cell in self.shared.wheels.iter() {
-            cell.shutdown.store(true, Release);
-            fire_due(cell, u64::MAX, true);
+            cell.shut_down();
         }
     }
 }
@@ -267,26 +302,11 @@ impl TimerShared {
 
 impl WorkerDriver for TimerWorker {
     fn park_timeout(&mut self) -> Option<Duration> {
-        let next = self.cell.next.load(Acquire);
-        if next == NO_DEADLINE {
-            return None;
-        }
-        let clock = &self.cell.clock;
-        let now = clock.now();
-        let due = clock.now_tick(now) >= next;
-        if clock.is_paused() {
-            // Virtual time does not pass while we sleep: only what is already
-            // due may end the park.
-            return due.then_some(Duration::ZERO);
-        }
-        let at = clock.tick_instant(next)?;
-        Some(at.saturating_duration_since(now))
+        self.cell.park_timeout()
     }
 
     fn process(&mut self) {
-        let clock = &self.cell.clock;
-        let now = clock.now_tick(clock.now());
-        fire_due(&self.cell, now, false);
+        self.cell.process();
     }
 
     fn shutdown(&mut self) {
