@@ -66,7 +66,8 @@ pub(crate) struct TimerShared {
 }
 
 /// One worker's wheel and what others need to know about it.
-pub(crate) struct WheelCell {
+#[cfg_attr(loom, allow(missing_debug_implementations))]
+pub struct WheelCell {
     pub(crate) index: usize,
     pub(crate) wheel: CachePadded<Mutex<Wheel>>,
     /// Next deadline tick (or `NO_DEADLINE`); may be earlier than the true
@@ -95,15 +96,23 @@ impl WheelCell {
         }
     }
 
+    /// A wheel of its own on a running clock, with no runtime: the loom
+    /// models drive it directly (and unpark its "owner" themselves, since
+    /// `unpark_owner` needs an executor `Handle`).
+    #[cfg(loom)]
+    pub fn standalone() -> Arc<WheelCell> {
+        Arc::new(WheelCell::new(0, Arc::new(Clock::new(false))))
+    }
+
     /// Lowers the published next deadline to `tick` if it is earlier.
     /// Returns true if it was lowered (the owner may need a wake-up).
-    pub(crate) fn publish_earlier(&self, tick: u64) -> bool {
+    pub fn publish_earlier(&self, tick: u64) -> bool {
         self.next.fetch_min(tick, AcqRel) > tick
     }
 
     /// How long the owning worker may park: until the published next
     /// deadline (`None`: no deadline, park until woken).
-    pub(crate) fn park_timeout(&self) -> Option<Duration> {
+    pub fn park_timeout(&self) -> Option<Duration> {
         let next = self.next.load(Acquire);
         if next == NO_DEADLINE {
             return None;
@@ -121,20 +130,20 @@ impl WheelCell {
     }
 
     /// Fires what is due now (the owning worker, after each park).
-    pub(crate) fn process(&self) {
+    pub fn process(&self) {
         let now = self.clock.now_tick(self.clock.now());
         fire_due(self, now, false);
     }
 
     /// The runtime stopped: no timer of this wheel can fire any more; the
     /// ones registered are woken as orphaned by the shutdown.
-    pub(crate) fn shut_down(&self) {
+    pub fn shut_down(&self) {
         self.shutdown.store(true, Release);
         fire_due(self, u64::MAX, true);
     }
 
     /// Timers linked in the wheel right now (takes the lock).
-    pub(crate) fn num_registered(&self) -> usize {
+    pub fn num_registered(&self) -> usize {
         self.wheel.lock().len()
     }
 
@@ -329,7 +338,7 @@ impl Drop for TimerWorker {
 /// Fires every entry of `cell` due at tick `now`, in batches, waking the
 /// wakers outside the lock. With `shutdown`, entries are marked as orphaned
 /// by the shutdown instead of fired.
-pub(crate) fn fire_due(cell: &WheelCell, now: u64, shutdown: bool) {
+pub fn fire_due(cell: &WheelCell, now: u64, shutdown: bool) {
     let mut wakers: [Option<Waker>; BATCH] = [const { None }; BATCH];
     loop {
         let mut n = 0;

@@ -37,26 +37,35 @@ const SHUTDOWN: usize = 2;
 
 /// What the owner learns from polling its entry.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum EntryState {
+pub enum EntryState {
+    /// Not fired (or not registered yet).
     Pending,
+    /// The deadline was reached.
     Fired,
+    /// The runtime shut down while the entry was registered.
     Shutdown,
 }
 
 /// The result of registering or resetting an entry.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Registered {
-    /// Linked. `lowered`: the wheel's next deadline became earlier, so its
-    /// worker may need a wake-up.
-    Linked { lowered: bool },
+pub enum Registered {
+    /// Linked.
+    Linked {
+        /// The wheel's next deadline became earlier, so its worker may
+        /// need a wake-up.
+        lowered: bool,
+    },
     /// Already due: not linked, and marked fired.
     Due,
     /// The runtime shut down.
     Shutdown,
 }
 
+/// The part of a `Sleep` a wheel links and a worker fires (see the module
+/// doc for the protocol).
 #[repr(C)]
-pub(crate) struct Entry {
+#[cfg_attr(loom, allow(missing_debug_implementations))]
+pub struct Entry {
     /// First field, so a node pointer is an entry pointer. Guarded by the
     /// wheel lock. (A std cell: the wheel reaches it through raw pointers.)
     node: std::cell::UnsafeCell<Node>,
@@ -77,7 +86,8 @@ unsafe impl Send for Entry {}
 unsafe impl Sync for Entry {}
 
 impl Entry {
-    pub(crate) fn new() -> Entry {
+    /// An entry in no wheel, pending.
+    pub fn new() -> Entry {
         Entry {
             node: std::cell::UnsafeCell::new(Node::default()),
             waker: UnsafeCell::new(None),
@@ -115,7 +125,7 @@ impl Entry {
     }
 
     /// Lock-free check of the state.
-    pub(crate) fn state(&self) -> EntryState {
+    pub fn state(&self) -> EntryState {
         match self.state.load(Acquire) {
             PENDING => EntryState::Pending,
             FIRED => EntryState::Fired,
@@ -141,12 +151,13 @@ impl Entry {
         self.cell()
     }
 
-    pub(crate) fn is_registered(&self) -> bool {
+    /// Whether the entry has a wheel (owner only).
+    pub fn is_registered(&self) -> bool {
         self.cell().is_some()
     }
 
     /// First registration into `cell` at `tick` (owner only).
-    pub(crate) fn register(&self, cell: &Arc<WheelCell>, tick: u64, waker: &Waker) -> Registered {
+    pub fn register(&self, cell: &Arc<WheelCell>, tick: u64, waker: &Waker) -> Registered {
         debug_assert!(!self.is_registered());
         let mut wheel = cell.wheel.lock();
         if cell.shutdown.load(Acquire) {
@@ -171,7 +182,7 @@ impl Entry {
 
     /// Polls a registered entry: its state, after installing `waker` if it
     /// is still pending (owner only).
-    pub(crate) fn poll_registered(&self, waker: &Waker) -> EntryState {
+    pub fn poll_registered(&self, waker: &Waker) -> EntryState {
         let cell = self
             .cell()
             .expect("poll_registered on an unregistered entry");
@@ -192,7 +203,7 @@ impl Entry {
     /// Moves a registered entry to `tick`, keeping its waker; if `tick` is
     /// already due the waker is woken at once (owner only). An entry that
     /// was never registered just forgets that it fired.
-    pub(crate) fn reset(&self, tick: u64) -> Registered {
+    pub fn reset(&self, tick: u64) -> Registered {
         let Some(cell) = self.cell() else {
             self.state.store(PENDING, Release);
             return Registered::Linked { lowered: false };
@@ -225,7 +236,7 @@ impl Entry {
     }
 
     /// Unlinks the entry (owner only; called from the `Sleep`'s drop).
-    pub(crate) fn deregister(&self) {
+    pub fn deregister(&self) {
         // SAFETY: owner only.
         let Some(cell) = (unsafe { (*self.cell.get()).take() }) else {
             return;
@@ -245,5 +256,10 @@ impl Entry {
 impl Drop for Entry {
     fn drop(&mut self) {
         self.deregister();
+        // Under loom, the end of the entry's life is a write of its memory:
+        // a firing worker that touched the waker slot after this, without
+        // the lock ordering it before, is reported as a causality violation.
+        #[cfg(loom)]
+        self.waker.with_mut(|_| ());
     }
 }

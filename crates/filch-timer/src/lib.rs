@@ -205,5 +205,6 @@ impl Driver for TimerOnlyDriver {
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom {
-    pub use crate::driver::fire_due;
+    pub use crate::driver::{WheelCell, fire_due};
+    pub use crate::entry::{Entry, EntryState, Registered};
 }
