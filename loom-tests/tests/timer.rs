@@ -233,14 +233,14 @@ fn reset_to_later_races_fire(repoll: bool) {
     }
     worker.join().unwrap();
 
-    // The next deadline became later than 3 only if the worker had fired
-    // tick 1 (and then published "no deadline") before the reset.
-    let fired_old = usize::from(lowered);
-    assert_eq!(first.wakes(), fired_old);
-    assert_eq!(second.wakes(), 0);
     assert_eq!(entry.get().state(), EntryState::Pending);
     assert_eq!(cell.num_registered(), 1);
     assert!(wakes_by(&cell, 3), "the worker would sleep past tick 3");
+    // The next deadline was later than 3 only if the worker had fired tick
+    // 1 (and then published "no deadline") before the reset.
+    let fired_old = usize::from(lowered);
+    assert_eq!(first.wakes(), fired_old);
+    assert_eq!(second.wakes(), 0);
 
     fire_due(&cell, 3, false);
     assert_eq!(entry.get().state(), EntryState::Fired);
@@ -378,6 +378,44 @@ fn fire_races_reset_then_drop() {
     });
 }
 
+/// Fire, cancel and reset on three threads: two `Sleep`s share a wheel;
+/// the owner of one (tick 3) resets it to tick 1, the owner of the other
+/// (tick 2) drops it on its own thread, and the worker fires at tick 2.
+/// The reset sleep is woken exactly once (by the worker, or by the reset
+/// itself if the worker already passed tick 1); the dropped one at most
+/// once and never touched after its drop; the wheel ends empty.
+#[test]
+fn fire_races_reset_and_drop_of_two_sleeps() {
+    model("fire_races_reset_and_drop_of_two_sleeps", || {
+        let cell = WheelCell::standalone();
+        let (reset_waker, dropped_waker) = (CountingWaker::new(), CountingWaker::new());
+        let reset = PinnedEntry::new();
+        let mut dropped = PinnedEntry::new();
+        reset.get().register(&cell, 3, &reset_waker.waker);
+        dropped.get().register(&cell, 2, &dropped_waker.waker);
+
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || fire_due(&cell, 2, false))
+        };
+        let dropper = thread::spawn(move || {
+            dropped.drop_entry();
+            dropped
+        });
+        assert_ne!(reset.get().reset(1), Registered::Shutdown);
+        worker.join().unwrap();
+        let dropped = dropper.join().unwrap();
+
+        assert_eq!(reset_waker.wakes(), 1);
+        assert_eq!(reset.get().state(), EntryState::Fired);
+        assert!(dropped_waker.wakes() <= 1, "woken twice");
+        assert_eq!(cell.num_registered(), 0);
+        drop((reset, dropped));
+        reset_waker.assert_no_clone_left();
+        dropped_waker.assert_no_clone_left();
+    });
+}
+
 /// The runtime shuts down (`TimerHandle::shutdown` on this wheel) while a
 /// `Sleep` registers. The registration sees the shutdown, or it is linked
 /// first and the shutdown wakes it marked as orphaned: no timer is left in
@@ -435,7 +473,7 @@ fn worker_until_deadline_by(cell: StdArc<WheelCell>, mut parker: Parker, by: u64
 /// What `Sleep` does with a registration or reset on a wheel that is not
 /// the current worker's (`wake_owner_if_remote`): unpark the wheel's
 /// worker if the next deadline got earlier.
-fn unpark_if_lowered(registered: Registered, owner: &Unparker) {
+fn unpark_if_lowered(registered: &Registered, owner: &Unparker) {
     match registered {
         Registered::Linked { lowered: true } => owner.unpark(),
         Registered::Linked { lowered: false } => {}
@@ -465,9 +503,9 @@ fn earlier_registration_wakes_the_parked_worker() {
             thread::spawn(move || worker_until_deadline_by(cell, parker, HOUR))
         };
         let registered = early.get().register(&cell, HOUR, &early_waker.waker);
-        assert_eq!(registered, Registered::Linked { lowered: true });
-        unpark_if_lowered(registered, &unparker);
+        unpark_if_lowered(&registered, &unparker);
         worker.join().unwrap();
+        assert_eq!(registered, Registered::Linked { lowered: true });
 
         assert_eq!(cell.num_registered(), 2);
         drop((late, early));
@@ -495,15 +533,54 @@ fn earlier_reset_wakes_the_parked_worker() {
             thread::spawn(move || worker_until_deadline_by(cell, parker, HOUR))
         };
         let registered = entry.get().reset(HOUR);
-        assert_eq!(registered, Registered::Linked { lowered: true });
-        unpark_if_lowered(registered, &unparker);
+        unpark_if_lowered(&registered, &unparker);
         worker.join().unwrap();
+        assert_eq!(registered, Registered::Linked { lowered: true });
 
         assert_eq!(cell.num_registered(), 1);
         drop(entry);
         assert_eq!(waker.wakes(), 0);
         waker.assert_no_clone_left();
     });
+}
+
+/// The worker wakes at tick 1 to fire its last timer and, having published
+/// "no deadline", parks; meanwhile another thread registers a timer one
+/// hour out. The registration either comes first, and the worker's
+/// recomputation (under the lock) sees it, or it comes after the worker
+/// published "no deadline", lowers that and unparks the worker: the worker
+/// never sleeps without a deadline while a timer is in its wheel.
+#[test]
+fn registration_races_the_worker_firing_its_last_timer() {
+    model(
+        "registration_races_the_worker_firing_its_last_timer",
+        || {
+            let cell = WheelCell::standalone();
+            let (due_waker, new_waker) = (CountingWaker::new(), CountingWaker::new());
+            let (due, new) = (PinnedEntry::new(), PinnedEntry::new());
+            due.get().register(&cell, 1, &due_waker.waker);
+            let parker = Parker::new(None);
+            let unparker = parker.unparker();
+
+            let worker = {
+                let cell = cell.clone();
+                thread::spawn(move || {
+                    fire_due(&cell, 1, false);
+                    worker_until_deadline_by(cell, parker, HOUR);
+                })
+            };
+            let registered = new.get().register(&cell, HOUR, &new_waker.waker);
+            unpark_if_lowered(&registered, &unparker);
+            worker.join().unwrap();
+
+            assert_eq!(due_waker.wakes(), 1);
+            assert_eq!(new_waker.wakes(), 0);
+            assert_eq!(cell.num_registered(), 1);
+            drop((due, new));
+            due_waker.assert_no_clone_left();
+            new_waker.assert_no_clone_left();
+        },
+    );
 }
 
 /// Two threads register timers 1.5 hours and one hour out in the wheel of a
@@ -531,7 +608,7 @@ fn two_earlier_registrations_wake_the_parked_worker() {
                 let waker = CountingWaker::new();
                 let entry = PinnedEntry::new();
                 unpark_if_lowered(
-                    entry.get().register(&cell, HOUR + HOUR / 2, &waker.waker),
+                    &entry.get().register(&cell, HOUR + HOUR / 2, &waker.waker),
                     &unparker,
                 );
                 (entry, waker)
@@ -540,10 +617,10 @@ fn two_earlier_registrations_wake_the_parked_worker() {
         let early_waker = CountingWaker::new();
         let early = PinnedEntry::new();
         let registered = early.get().register(&cell, HOUR, &early_waker.waker);
-        assert_eq!(registered, Registered::Linked { lowered: true });
-        unpark_if_lowered(registered, &unparker);
+        unpark_if_lowered(&registered, &unparker);
         let (middle, middle_waker) = middle.join().unwrap();
         worker.join().unwrap();
+        assert_eq!(registered, Registered::Linked { lowered: true });
 
         assert_eq!(cell.num_registered(), 3);
         drop((late, middle, early));
