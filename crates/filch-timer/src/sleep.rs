@@ -140,8 +140,11 @@ impl Sleep {
 
     /// Moves the deadline, earlier or later, without creating a new timer.
     /// A completed sleep becomes pending again (unless the new deadline has
-    /// passed). The task awaiting it is woken at the new deadline even if it
-    /// does not poll the sleep again before then.
+    /// passed). The waker of the last poll is kept: the task awaiting it is
+    /// woken at the new deadline even if it does not poll the sleep again,
+    /// unless the old deadline fired first (possibly while `reset` runs),
+    /// which woke the task already; a sleep that fired holds no waker until
+    /// it is polled again, as awaiting it does.
     ///
     /// ```
     /// # let rt = filch_timer::test_runtime(1, false);
