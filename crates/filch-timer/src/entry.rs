@@ -87,6 +87,7 @@ unsafe impl Sync for Entry {}
 
 impl Entry {
     /// An entry in no wheel, pending.
+    #[cfg_attr(loom, allow(clippy::new_without_default))]
     pub fn new() -> Entry {
         Entry {
             node: std::cell::UnsafeCell::new(Node::default()),
