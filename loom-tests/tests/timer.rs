@@ -34,7 +34,7 @@ mod common;
 use common::model;
 use filch_executor::__loom::{Parker, Unparker};
 use filch_timer::__loom::{Entry, EntryState, Registered, WheelCell, fire_due};
-use loom::thread;
+use loom::thread::{self, JoinHandle};
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc as StdArc;
@@ -132,6 +132,37 @@ impl Drop for PinnedEntry {
     }
 }
 
+/// A `Sleep` registered in `cell` for `tick`, with a waker of its own.
+fn registered_sleep(cell: &StdArc<WheelCell>, tick: u64) -> (PinnedEntry, CountingWaker) {
+    let waker = CountingWaker::new();
+    let entry = PinnedEntry::new();
+    match entry.get().register(cell, tick, &waker.waker) {
+        Registered::Linked { .. } => (entry, waker),
+        other => panic!("tick {tick} is not due, no shutdown in this model: {other:?}"),
+    }
+}
+
+/// The worker owning `cell`, firing it at each of `ticks` in turn.
+fn spawn_firing(cell: &StdArc<WheelCell>, ticks: &'static [u64]) -> JoinHandle<()> {
+    let cell = cell.clone();
+    thread::spawn(move || {
+        for &now in ticks {
+            fire_due(&cell, now, false);
+        }
+    })
+}
+
+/// The checks every model ends with: once the `Sleep`s are dropped, the
+/// wheel is empty and every waker clone the timer took was released.
+fn assert_all_released(cell: &WheelCell, sleeps: Vec<(PinnedEntry, CountingWaker)>) {
+    let (entries, wakers): (Vec<_>, Vec<_>) = sleeps.into_iter().unzip();
+    drop(entries);
+    assert_eq!(cell.num_registered(), 0, "a dropped sleep is still linked");
+    for waker in wakers {
+        waker.assert_no_clone_left();
+    }
+}
+
 /// `Sleep::poll_inner` on a registered entry: the lock-free look at the
 /// state, then `poll_registered` under the lock, which installs `waker` if
 /// the entry is still pending. True if ready.
@@ -164,22 +195,10 @@ fn wakes_by(cell: &WheelCell, tick: u64) -> bool {
 fn fire_races_drop_of_the_sleep() {
     model("fire_races_drop_of_the_sleep", || {
         let cell = WheelCell::standalone();
-        let (dropped_waker, kept_waker) = (CountingWaker::new(), CountingWaker::new());
-        let mut dropped = PinnedEntry::new();
-        let kept = PinnedEntry::new();
-        assert_eq!(
-            dropped.get().register(&cell, 1, &dropped_waker.waker),
-            Registered::Linked { lowered: true }
-        );
-        assert_eq!(
-            kept.get().register(&cell, 1, &kept_waker.waker),
-            Registered::Linked { lowered: false }
-        );
+        let (mut dropped, dropped_waker) = registered_sleep(&cell, 1);
+        let (kept, kept_waker) = registered_sleep(&cell, 1);
 
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || fire_due(&cell, 1, false))
-        };
+        let worker = spawn_firing(&cell, &[1]);
         // The owner: seen fired (lock-free), then dropped.
         let fired_before_drop = dropped.get().state() == EntryState::Fired;
         dropped.drop_entry();
@@ -191,10 +210,7 @@ fn fire_races_drop_of_the_sleep() {
         }
         assert_eq!(kept_waker.wakes(), 1);
         assert_eq!(kept.get().state(), EntryState::Fired);
-        assert_eq!(cell.num_registered(), 0);
-        drop(kept);
-        dropped_waker.assert_no_clone_left();
-        kept_waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(dropped, dropped_waker), (kept, kept_waker)]);
     });
 }
 
@@ -211,14 +227,10 @@ fn fire_races_drop_of_the_sleep() {
 /// after its last poll.
 fn reset_to_later_races_fire(repoll: bool) {
     let cell = WheelCell::standalone();
-    let (first, second) = (CountingWaker::new(), CountingWaker::new());
-    let entry = PinnedEntry::new();
-    entry.get().register(&cell, 1, &first.waker);
+    let (entry, first) = registered_sleep(&cell, 1);
+    let second = CountingWaker::new();
 
-    let worker = {
-        let cell = cell.clone();
-        thread::spawn(move || fire_due(&cell, 2, false))
-    };
+    let worker = spawn_firing(&cell, &[2]);
     let lowered = match entry.get().reset(3) {
         Registered::Linked { lowered } => lowered,
         other => panic!("tick 3 is not due at tick 2: {other:?}"),
@@ -244,14 +256,12 @@ fn reset_to_later_races_fire(repoll: bool) {
 
     fire_due(&cell, 3, false);
     assert_eq!(entry.get().state(), EntryState::Fired);
-    assert_eq!(cell.num_registered(), 0);
     if repoll {
         assert_eq!((first.wakes(), second.wakes()), (fired_old, 1));
     } else {
         assert_eq!(first.wakes(), 1, "woken once after the last poll");
     }
-    drop(entry);
-    first.assert_no_clone_left();
+    assert_all_released(&cell, vec![(entry, first)]);
     second.assert_no_clone_left();
 }
 
@@ -281,14 +291,9 @@ fn fire_races_reset_to_later_without_repoll() {
 fn fire_races_reset_to_earlier() {
     model("fire_races_reset_to_earlier", || {
         let cell = WheelCell::standalone();
-        let waker = CountingWaker::new();
-        let entry = PinnedEntry::new();
-        entry.get().register(&cell, 3, &waker.waker);
+        let (entry, waker) = registered_sleep(&cell, 3);
 
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || fire_due(&cell, 2, false))
-        };
+        let worker = spawn_firing(&cell, &[2]);
         match entry.get().reset(1) {
             Registered::Due => {
                 assert_eq!(waker.wakes(), 1, "a reset into the past must wake");
@@ -303,9 +308,7 @@ fn fire_races_reset_to_earlier() {
 
         assert_eq!(waker.wakes(), 1);
         assert_eq!(entry.get().state(), EntryState::Fired);
-        assert_eq!(cell.num_registered(), 0);
-        drop(entry);
-        waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(entry, waker)]);
     });
 }
 
@@ -318,14 +321,10 @@ fn fire_races_reset_to_earlier() {
 fn fire_races_poll_with_a_new_waker() {
     model("fire_races_poll_with_a_new_waker", || {
         let cell = WheelCell::standalone();
-        let (old, new) = (CountingWaker::new(), CountingWaker::new());
-        let entry = PinnedEntry::new();
-        entry.get().register(&cell, 1, &old.waker);
+        let (entry, old) = registered_sleep(&cell, 1);
+        let new = CountingWaker::new();
 
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || fire_due(&cell, 1, false))
-        };
+        let worker = spawn_firing(&cell, &[1]);
         let ready = poll_sleep(entry.get(), &new.waker);
         worker.join().unwrap();
 
@@ -339,9 +338,7 @@ fn fire_races_poll_with_a_new_waker() {
             );
         }
         assert_eq!(entry.get().state(), EntryState::Fired);
-        assert_eq!(cell.num_registered(), 0);
-        drop(entry);
-        old.assert_no_clone_left();
+        assert_all_released(&cell, vec![(entry, old)]);
         new.assert_no_clone_left();
     });
 }
@@ -355,26 +352,16 @@ fn fire_races_poll_with_a_new_waker() {
 fn fire_races_reset_then_drop() {
     model("fire_races_reset_then_drop", || {
         let cell = WheelCell::standalone();
-        let waker = CountingWaker::new();
-        let mut entry = PinnedEntry::new();
-        entry.get().register(&cell, 1, &waker.waker);
+        let (mut entry, waker) = registered_sleep(&cell, 1);
 
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || {
-                fire_due(&cell, 2, false);
-                fire_due(&cell, 3, false);
-            })
-        };
+        let worker = spawn_firing(&cell, &[2, 3]);
         // `Due` if the worker already reached tick 3.
         assert_ne!(entry.get().reset(3), Registered::Shutdown);
         entry.drop_entry();
         worker.join().unwrap();
 
         assert!(waker.wakes() <= 1, "woken twice");
-        assert_eq!(cell.num_registered(), 0);
-        drop(entry);
-        waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(entry, waker)]);
     });
 }
 
@@ -388,16 +375,10 @@ fn fire_races_reset_then_drop() {
 fn fire_races_reset_and_drop_of_two_sleeps() {
     model("fire_races_reset_and_drop_of_two_sleeps", || {
         let cell = WheelCell::standalone();
-        let (reset_waker, dropped_waker) = (CountingWaker::new(), CountingWaker::new());
-        let reset = PinnedEntry::new();
-        let mut dropped = PinnedEntry::new();
-        reset.get().register(&cell, 3, &reset_waker.waker);
-        dropped.get().register(&cell, 2, &dropped_waker.waker);
+        let (reset, reset_waker) = registered_sleep(&cell, 3);
+        let (mut dropped, dropped_waker) = registered_sleep(&cell, 2);
 
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || fire_due(&cell, 2, false))
-        };
+        let worker = spawn_firing(&cell, &[2]);
         let dropper = thread::spawn(move || {
             dropped.drop_entry();
             dropped
@@ -409,10 +390,7 @@ fn fire_races_reset_and_drop_of_two_sleeps() {
         assert_eq!(reset_waker.wakes(), 1);
         assert_eq!(reset.get().state(), EntryState::Fired);
         assert!(dropped_waker.wakes() <= 1, "woken twice");
-        assert_eq!(cell.num_registered(), 0);
-        drop((reset, dropped));
-        reset_waker.assert_no_clone_left();
-        dropped_waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(reset, reset_waker), (dropped, dropped_waker)]);
     });
 }
 
@@ -445,29 +423,41 @@ fn shutdown_races_registration() {
             Registered::Shutdown => assert_eq!(waker.wakes(), 0),
             Registered::Due => panic!("tick 1 is only due once the wheel shut down"),
         }
-        assert_eq!(cell.num_registered(), 0);
-        drop(entry);
-        waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(entry, waker)]);
     });
 }
 
 /// Ticks in an hour (a tick is a millisecond).
 const HOUR: u64 = 3_600_000;
 
-/// The worker owning `cell`, as `worker.rs` runs it with the timer driver:
-/// compute the park timeout from the published next deadline, park on the
-/// real `Parker`, fire what is due (`process`), again; until the timeout
-/// shows a deadline by tick `by`. In loom a timed park is untimed, so a
-/// deadline later than that can never end a park: only an unpark can.
-fn worker_until_deadline_by(cell: StdArc<WheelCell>, mut parker: Parker, by: u64) {
-    loop {
-        let timeout = cell.park_timeout();
-        if timeout.is_some_and(|t| t <= Duration::from_millis(by)) {
-            return;
+/// Spawns the worker owning `cell` as `worker.rs` runs it with the timer
+/// driver (after firing tick `fire_first`, if any): compute the park
+/// timeout from the published next deadline, park on the real `Parker`,
+/// fire what is due (`process`), again; until the timeout shows a
+/// deadline within the hour. In loom a timed park is untimed, so a later
+/// deadline can never end a park: only an unpark can. Returns the worker
+/// and its unparker.
+fn spawn_parking_worker(
+    cell: &StdArc<WheelCell>,
+    fire_first: Option<u64>,
+) -> (JoinHandle<()>, Unparker) {
+    let mut parker = Parker::new(None);
+    let unparker = parker.unparker();
+    let cell = cell.clone();
+    let worker = thread::spawn(move || {
+        if let Some(now) = fire_first {
+            fire_due(&cell, now, false);
         }
-        parker.park(timeout);
-        cell.process();
-    }
+        loop {
+            let timeout = cell.park_timeout();
+            if timeout.is_some_and(|t| t <= Duration::from_millis(HOUR)) {
+                return;
+            }
+            parker.park(timeout);
+            cell.process();
+        }
+    });
+    (worker, unparker)
 }
 
 /// What `Sleep` does with a registration or reset on a wheel that is not
@@ -481,6 +471,20 @@ fn unpark_if_lowered(registered: &Registered, owner: &Unparker) {
     }
 }
 
+/// Registers a `Sleep` for `tick` in `cell` from a thread that is not its
+/// worker, unparking the worker if that lowered the next deadline.
+fn register_remotely(
+    cell: &StdArc<WheelCell>,
+    tick: u64,
+    owner: &Unparker,
+) -> (Registered, (PinnedEntry, CountingWaker)) {
+    let waker = CountingWaker::new();
+    let entry = PinnedEntry::new();
+    let registered = entry.get().register(cell, tick, &waker.waker);
+    unpark_if_lowered(&registered, owner);
+    (registered, (entry, waker))
+}
+
 /// A worker with a timer two hours out parks until then; another thread
 /// registers a timer one hour out in its wheel and, since that lowered the
 /// next deadline, unparks it. The worker ends its park and its timeout then
@@ -492,27 +496,15 @@ fn unpark_if_lowered(registered: &Registered, owner: &Unparker) {
 fn earlier_registration_wakes_the_parked_worker() {
     model("earlier_registration_wakes_the_parked_worker", || {
         let cell = WheelCell::standalone();
-        let (late_waker, early_waker) = (CountingWaker::new(), CountingWaker::new());
-        let (late, early) = (PinnedEntry::new(), PinnedEntry::new());
-        late.get().register(&cell, 2 * HOUR, &late_waker.waker);
-        let parker = Parker::new(None);
-        let unparker = parker.unparker();
-
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || worker_until_deadline_by(cell, parker, HOUR))
-        };
-        let registered = early.get().register(&cell, HOUR, &early_waker.waker);
-        unpark_if_lowered(&registered, &unparker);
+        let late = registered_sleep(&cell, 2 * HOUR);
+        let (worker, unparker) = spawn_parking_worker(&cell, None);
+        let (registered, early) = register_remotely(&cell, HOUR, &unparker);
         worker.join().unwrap();
-        assert_eq!(registered, Registered::Linked { lowered: true });
 
+        assert_eq!(registered, Registered::Linked { lowered: true });
         assert_eq!(cell.num_registered(), 2);
-        drop((late, early));
-        assert_eq!(cell.num_registered(), 0);
-        assert_eq!((late_waker.wakes(), early_waker.wakes()), (0, 0));
-        late_waker.assert_no_clone_left();
-        early_waker.assert_no_clone_left();
+        assert_eq!((late.1.wakes(), early.1.wakes()), (0, 0));
+        assert_all_released(&cell, vec![late, early]);
     });
 }
 
@@ -522,25 +514,16 @@ fn earlier_registration_wakes_the_parked_worker() {
 fn earlier_reset_wakes_the_parked_worker() {
     model("earlier_reset_wakes_the_parked_worker", || {
         let cell = WheelCell::standalone();
-        let waker = CountingWaker::new();
-        let entry = PinnedEntry::new();
-        entry.get().register(&cell, 2 * HOUR, &waker.waker);
-        let parker = Parker::new(None);
-        let unparker = parker.unparker();
-
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || worker_until_deadline_by(cell, parker, HOUR))
-        };
+        let (entry, waker) = registered_sleep(&cell, 2 * HOUR);
+        let (worker, unparker) = spawn_parking_worker(&cell, None);
         let registered = entry.get().reset(HOUR);
         unpark_if_lowered(&registered, &unparker);
         worker.join().unwrap();
-        assert_eq!(registered, Registered::Linked { lowered: true });
 
+        assert_eq!(registered, Registered::Linked { lowered: true });
         assert_eq!(cell.num_registered(), 1);
-        drop(entry);
         assert_eq!(waker.wakes(), 0);
-        waker.assert_no_clone_left();
+        assert_all_released(&cell, vec![(entry, waker)]);
     });
 }
 
@@ -556,29 +539,14 @@ fn registration_races_the_worker_firing_its_last_timer() {
         "registration_races_the_worker_firing_its_last_timer",
         || {
             let cell = WheelCell::standalone();
-            let (due_waker, new_waker) = (CountingWaker::new(), CountingWaker::new());
-            let (due, new) = (PinnedEntry::new(), PinnedEntry::new());
-            due.get().register(&cell, 1, &due_waker.waker);
-            let parker = Parker::new(None);
-            let unparker = parker.unparker();
-
-            let worker = {
-                let cell = cell.clone();
-                thread::spawn(move || {
-                    fire_due(&cell, 1, false);
-                    worker_until_deadline_by(cell, parker, HOUR);
-                })
-            };
-            let registered = new.get().register(&cell, HOUR, &new_waker.waker);
-            unpark_if_lowered(&registered, &unparker);
+            let due = registered_sleep(&cell, 1);
+            let (worker, unparker) = spawn_parking_worker(&cell, Some(1));
+            let (_, new) = register_remotely(&cell, HOUR, &unparker);
             worker.join().unwrap();
 
-            assert_eq!(due_waker.wakes(), 1);
-            assert_eq!(new_waker.wakes(), 0);
+            assert_eq!((due.1.wakes(), new.1.wakes()), (1, 0));
             assert_eq!(cell.num_registered(), 1);
-            drop((due, new));
-            due_waker.assert_no_clone_left();
-            new_waker.assert_no_clone_left();
+            assert_all_released(&cell, vec![due, new]);
         },
     );
 }
@@ -592,42 +560,21 @@ fn registration_races_the_worker_firing_its_last_timer() {
 fn two_earlier_registrations_wake_the_parked_worker() {
     model("two_earlier_registrations_wake_the_parked_worker", || {
         let cell = WheelCell::standalone();
-        let late_waker = CountingWaker::new();
-        let late = PinnedEntry::new();
-        late.get().register(&cell, 2 * HOUR, &late_waker.waker);
-        let parker = Parker::new(None);
-        let unparker = parker.unparker();
-
-        let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || worker_until_deadline_by(cell, parker, HOUR))
-        };
+        let late = registered_sleep(&cell, 2 * HOUR);
+        let (worker, unparker) = spawn_parking_worker(&cell, None);
         let middle = {
             let (cell, unparker) = (cell.clone(), unparker.clone());
-            thread::spawn(move || {
-                let waker = CountingWaker::new();
-                let entry = PinnedEntry::new();
-                unpark_if_lowered(
-                    &entry.get().register(&cell, HOUR + HOUR / 2, &waker.waker),
-                    &unparker,
-                );
-                (entry, waker)
-            })
+            thread::spawn(move || register_remotely(&cell, HOUR + HOUR / 2, &unparker).1)
         };
-        let early_waker = CountingWaker::new();
-        let early = PinnedEntry::new();
-        let registered = early.get().register(&cell, HOUR, &early_waker.waker);
-        unpark_if_lowered(&registered, &unparker);
-        let (middle, middle_waker) = middle.join().unwrap();
+        let (registered, early) = register_remotely(&cell, HOUR, &unparker);
+        let middle = middle.join().unwrap();
         worker.join().unwrap();
-        assert_eq!(registered, Registered::Linked { lowered: true });
 
+        assert_eq!(registered, Registered::Linked { lowered: true });
         assert_eq!(cell.num_registered(), 3);
-        drop((late, middle, early));
-        assert_eq!(cell.num_registered(), 0);
-        for waker in [late_waker, middle_waker, early_waker] {
+        for (_, waker) in [&late, &middle, &early] {
             assert_eq!(waker.wakes(), 0);
-            waker.assert_no_clone_left();
         }
+        assert_all_released(&cell, vec![late, middle, early]);
     });
 }
