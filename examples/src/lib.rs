@@ -35,3 +35,9 @@
 
 pub mod client;
 pub mod server;
+
+/// `docs/asyncio-guide.md`, included so that `cargo test` compiles and runs
+/// every Rust snippet of the guide: it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/asyncio-guide.md")]
+pub struct AsyncioGuide;
