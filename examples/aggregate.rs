@@ -136,10 +136,12 @@ async fn query(session: &Session, url: String, budget: Duration) -> Source {
     result
 }
 
+/// A field's value; a missing one is empty.
 fn field<'a>(record: &'a Record, key: &str) -> &'a str {
     record.get(key).map_or("", String::as_str)
 }
 
+/// A numeric field; a missing or unparsable one counts as 0.
 fn number(record: &Record, key: &str) -> f64 {
     field(record, key).parse().unwrap_or(0.0)
 }

@@ -137,13 +137,13 @@ async fn fetch_all(urls: &[String], session: &Session) -> Result<(), FetchError>
     Ok(())
 }
 
-async fn run() -> Result<(), FetchError> {
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.is_empty() {
-        return fetch_all(&args, &Session::new()).await;
+        return Ok(fetch_all(&args, &Session::new()).await?);
     }
 
-    let server = serve_sites().await.map_err(FetchError::Connect)?;
+    let server = serve_sites().await?;
     let names: Vec<&str> = SITES.iter().map(|s| s.0).collect();
     println!("Serving {} on {}", names.join(", "), server.addr());
     let session = SITES

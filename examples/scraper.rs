@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 
 const SITE: &str = "docs.python.org";
 const PAGE_DELAY: Duration = Duration::from_millis(100);
+const MAX_PAGES: usize = 1_000;
 
 /// The mirror: path, title, and the `href`s on the page, as written.
 const PAGES: [(&str, &str, &[&str]); 11] = [
@@ -294,6 +295,8 @@ async fn crawl(session: &Session, start: &str, limit: usize) -> Report {
             let Some((url, depth)) = frontier.pop_front() else {
                 break;
             };
+            // A spawned task must own what it uses ('static): it gets a clone
+            // of the session, which shares the connection pool.
             pending.push(filch::spawn(scrape(session.clone(), url, depth)));
         }
         let (done, still_running) = filch::wait(pending, ReturnWhen::FirstCompleted).await;
@@ -331,7 +334,9 @@ async fn crawl(session: &Session, start: &str, limit: usize) -> Report {
             for href in links {
                 match resolve(&base, &href) {
                     Target::Page(link) => {
-                        if seen.insert(link.clone()) {
+                        // A site can have endless links (calendars, search
+                        // pages): a real crawler stops somewhere.
+                        if seen.len() < MAX_PAGES && seen.insert(link.clone()) {
                             referrer.insert(link.clone(), url.clone());
                             frontier.push_back((link, depth + 1));
                         }

@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Like aiohttp's session, a [`Session`] keeps connections alive and reuses
-//! them (one pool per `host:port`; a session's clones share it), and opens a
-//! new connection when every pooled one is busy. Connections are opened with
+//! them (one pool per `host:port`, of at most 32 idle connections; a
+//! session's clones share it), and opens a new connection when every pooled
+//! one is busy. Connections are opened with
 //! `filch::hyper::HttpConnector` and driven by a task of their own
 //! (`hyper::client::conn::http1`). Only plain `http://` is supported: TLS is
 //! not built in. [`Session::resolve`] pins a host name to an address (curl's
@@ -44,6 +45,10 @@ use std::sync::{Arc, Mutex};
 use tower_service::Service;
 
 type Sender = SendRequest<Empty<Bytes>>;
+
+/// Idle connections kept per `host:port`; more are closed when they come
+/// back to the pool (aiohttp limits its pool in the same spirit).
+const MAX_IDLE_PER_HOST: usize = 32;
 
 /// Why a fetch failed.
 #[derive(Debug)]
@@ -288,18 +293,22 @@ impl Session {
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(FetchError::Http)?.to_bytes();
         // The exchange is complete: the connection can carry another.
-        self.pool
-            .idle
-            .lock()
-            .unwrap()
-            .entry(key)
-            .or_default()
-            .push(sender);
+        self.checkin(key, sender);
         Ok(Response {
             status: parts.status,
             headers: parts.headers,
             body,
         })
+    }
+
+    /// Returns a connection to the pool, or closes it if the pool is full.
+    fn checkin(&self, key: String, sender: Sender) {
+        let mut idle = self.pool.idle.lock().unwrap();
+        let connections = idle.entry(key).or_default();
+        if connections.len() < MAX_IDLE_PER_HOST {
+            connections.push(sender);
+        }
+        // Otherwise `sender` is dropped here, which closes its connection.
     }
 
     /// An idle pooled connection to `key`, or a new one.

@@ -262,8 +262,10 @@ where
         }
     });
     // The connection ends when the client closes it, when a handler hangs
-    // up, or when a client goes quiet mid-request for 10 s: none of these is
-    // the server's problem, so the outcome is not reported.
+    // up, or when no complete request head arrives within 10 s (hyper counts
+    // from when it starts waiting for one, so an idle kept-alive connection
+    // is closed after 10 s too). None of these is the server's problem, so
+    // the outcome is not reported.
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(HyperTimer)
         .header_read_timeout(Duration::from_secs(10))
