@@ -1,19 +1,26 @@
 //! `asyncio.gather`, on filch: run coroutines concurrently and collect their
-//! results in the order they were given.
+//! results in the order they were given. "Running Multiple Tasks
+//! Concurrently", from "Mastering Python Asynchronous Programming":
 //!
 //! ```python
 //! async def task(name, delay):
 //!     print(f"{name} started")
 //!     await asyncio.sleep(delay)
-//!     print(f"{name} finished after {delay} s")
-//!     return f"{name} result"
+//!     print(f"{name} finished")
 //!
 //! async def main():
-//!     results = await asyncio.gather(task("Task 1", 2), task("Task 2", 1))
-//!     print(results)
+//!     await asyncio.gather(task("Task 1", 2),
+//!         task("Task 2", 3),
+//!         task("Task 3", 1)
+//!     )
 //! ```
 //!
-//! then the same with a fixed number of differently typed futures
+//! `gather(*coros)` over coroutines of one type is `filch::join_all`; here
+//! each task also returns a result, to show that the results come back in
+//! the order the tasks were given (Task 3 finishes first, Task 2 last), and
+//! the whole takes 3 s, not 6.
+//!
+//! Then the same with a fixed number of differently typed futures
 //! (`filch::join!`), with spawned tasks (running in parallel on the
 //! workers), and with a `TaskGroup` (asyncio 3.11's `async with
 //! TaskGroup()`), where one failure cancels the rest.
@@ -23,7 +30,7 @@ use std::time::{Duration, Instant};
 async fn task(name: &'static str, delay: Duration) -> String {
     println!("{name} started");
     filch::time::sleep(delay).await;
-    println!("{name} finished after {delay:?}");
+    println!("{name} finished");
     format!("{name} result")
 }
 
@@ -36,11 +43,12 @@ async fn say_after(delay: Duration, what: &'static str) -> &'static str {
 #[filch::main]
 async fn main() {
     // gather(*coros): any number of futures of one type, results in input
-    // order although Task 2 finishes first; 2 s in all, not 3.
+    // order although Task 3 finishes first; 3 s in all, not 6.
     let start = Instant::now();
     let results = filch::join_all([
         task("Task 1", Duration::from_secs(2)),
-        task("Task 2", Duration::from_secs(1)),
+        task("Task 2", Duration::from_secs(3)),
+        task("Task 3", Duration::from_secs(1)),
     ])
     .await;
     println!("{results:?} in {:.1?}\n", start.elapsed());

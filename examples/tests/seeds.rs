@@ -135,11 +135,19 @@ fn combinator_examples_do_their_job() {
     let retries = run("retries", &[]);
 
     let l = gather.join().unwrap();
-    assert!(index_of(&l, "Task 2 finished") < index_of(&l, "Task 1 finished"));
-    assert!(
-        l[index_of(&l, "Task 1 finished") + 1]
-            .starts_with(r#"["Task 1 result", "Task 2 result"] in"#)
+    // All three start at once, then finish in order of their delays.
+    assert_eq!(
+        l[..6],
+        [
+            "Task 1 started",
+            "Task 2 started",
+            "Task 3 started",
+            "Task 3 finished",
+            "Task 1 finished",
+            "Task 2 finished"
+        ]
     );
+    assert!(l[6].starts_with(r#"["Task 1 result", "Task 2 result", "Task 3 result"] in"#));
     assert!(index_of(&l, "hello") < index_of(&l, "world"));
     assert!(l[index_of(&l, "(\"world\", 42)")].starts_with(r#"("world", 42) in"#));
     index_of(&l, "task 1 summed to 500000500000");
@@ -174,5 +182,269 @@ fn combinator_examples_do_their_job() {
     assert_eq!(
         l.last().unwrap(),
         "  All retries failed for /missing: gave up after 1 attempt (the error is not retryable): 404 Not Found"
+    );
+}
+
+/// The number after `prefix` in the line that starts with it (a duration in
+/// seconds, as the examples print them).
+fn seconds_after(lines: &[String], prefix: &str) -> f64 {
+    let line = &lines[index_of(lines, prefix)];
+    line[line.find(prefix).unwrap() + prefix.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {prefix:?} in {line:?}"))
+}
+
+/// How many lines are exactly `line`.
+fn count(lines: &[String], line: &str) -> usize {
+    lines.iter().filter(|l| *l == line).count()
+}
+
+#[test]
+fn network_and_file_examples_do_their_job() {
+    let fetch = run("fetch", &[]);
+    let scraper = run("scraper", &[]);
+    let scraper_one_at_a_time = run("scraper", &["--limit", "1"]);
+    let aggregate = run("aggregate", &[]);
+    let read_files = run("read_files", &[]);
+    let fetch_retry = run("fetch_retry", &[]);
+
+    // fetch: seed 1's first 100 characters of python.org, then seed 2's
+    // five URLs, concurrently and one after another.
+    let l = fetch.join().unwrap();
+    assert!(
+        l[0].starts_with(
+            "Serving python.org, pypi.org, docs.python.org, github.com, stackoverflow.com on 127.0.0.1:"
+        ),
+        "{l:#?}"
+    );
+    // The first 100 characters end with the title line's newline.
+    assert_eq!(
+        l[1..8],
+        [
+            "<!doctype html>",
+            "<html lang=\"en\">",
+            "<head>",
+            "<meta charset=\"utf-8\">",
+            "<title>Welcome to Python.org</title>",
+            "",
+            "Fetching 5 URLs concurrently",
+        ]
+    );
+    let sizes = [
+        "http://python.org: 49237 bytes",
+        "http://pypi.org: 15283 bytes",
+        "http://docs.python.org: 12568 bytes",
+        "http://github.com: 278965 bytes",
+        "http://stackoverflow.com: 257062 bytes",
+    ];
+    // gather's results come in input order, whatever order they finished in.
+    assert_eq!(l[8..13], sizes);
+    let i = index_of(&l, "Fetching them one after another");
+    assert_eq!(l[i + 1..i + 6], sizes);
+    let concurrent = seconds_after(&l, "Completed in ");
+    let sequential = seconds_after(&l, "Sequential: completed in ");
+    // The server's delays add up to 0.9 s; the longest is 0.2 s.
+    assert!(sequential >= 0.9, "{l:#?}");
+    assert!(concurrent < 0.75 * sequential, "{l:#?}");
+    // One connection per site, kept alive: 1 + 5 + 5 requests over 5.
+    assert_eq!(
+        l.last().unwrap(),
+        "11 requests over 5 connections (kept alive and reused)"
+    );
+
+    // scraper: every page of the mirror exactly once, the broken link, the
+    // links it must not follow, and the concurrency limit held.
+    let pages = [
+        ("/", "Python documentation"),
+        ("/tutorial/", "The Python Tutorial"),
+        ("/tutorial/intro.html", "An Informal Introduction"),
+        ("/tutorial/coroutines.html", "Coroutines & Tasks"),
+        ("/library/", "The Python Standard Library"),
+        ("/library/asyncio.html", "asyncio \u{2014} Asynchronous I/O"),
+        ("/library/asyncio-task.html", "Coroutines and Tasks"),
+        ("/library/asyncio-queue.html", "Queues"),
+        ("/library/asyncio-stream.html", "Streams"),
+        ("/library/asyncio-sync.html", "Synchronization Primitives"),
+        ("/faq.html", "Python Frequently Asked Questions"),
+    ];
+    for (l, limit) in [
+        (scraper.join().unwrap(), 4),
+        (scraper_one_at_a_time.join().unwrap(), 1),
+    ] {
+        assert!(
+            l[0].starts_with("Crawling http://docs.python.org/ (served on 127.0.0.1:")
+                && l[0].ends_with(&format!("at most {limit} requests at once")),
+            "{l:#?}"
+        );
+        assert!(l[1].starts_with("[depth 0] 200 http://docs.python.org/ \"Python documentation\""));
+        for (path, title) in pages {
+            let needle = format!(" 200 http://docs.python.org{path} \"{title}\" (");
+            let found = l.iter().filter(|x| x.contains(&needle)).count();
+            assert_eq!(found, 1, "{needle:?} in {l:#?}");
+        }
+        assert_eq!(
+            count(
+                &l,
+                "[depth 3] 404 http://docs.python.org/library/asyncio-dev.html \
+                 (broken link on http://docs.python.org/library/asyncio.html)"
+            ),
+            1,
+            "{l:#?}"
+        );
+        // A header, 12 fetches, 3 summary lines: nothing fetched twice.
+        assert_eq!(l.len(), 16, "{l:#?}");
+        index_of(&l, "Crawled 11 pages, 1 broken link, 0 errors in ");
+        assert_eq!(l[14], "Skipped 3 off-site links and 1 non-web link");
+        let last = l.last().unwrap();
+        let peak: usize = last
+            .strip_prefix("12 requests, at most ")
+            .and_then(|r| r.strip_suffix(&format!(" at once (limit {limit})")))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{last:?}"));
+        assert!((1..=limit).contains(&peak), "{last:?}");
+    }
+
+    // aggregate: five sources at once, a timeout and a 500 reported, the
+    // summary built from the other three.
+    let l = aggregate.join().unwrap();
+    assert!(l[0].ends_with(", 500 ms each at most"), "{l:#?}");
+    let sources = &l[1..6];
+    for (endpoint, outcome) in [
+        ("/users", ": 4 records in "),
+        ("/orders", ": 6 records in "),
+        ("/inventory", ": 4 records in "),
+        ("/reviews", ": failed in "),
+        ("/payments", ": failed in "),
+    ] {
+        let needle = format!("{endpoint}{outcome}");
+        assert_eq!(
+            sources.iter().filter(|x| x.contains(&needle)).count(),
+            1,
+            "{needle:?} in {l:#?}"
+        );
+    }
+    let failed = |endpoint: &str, why: &str| {
+        sources
+            .iter()
+            .any(|x| x.contains(&format!("{endpoint}: failed in ")) && x.ends_with(why))
+    };
+    assert!(failed("/reviews", " s: timed out after 500 ms"), "{l:#?}");
+    assert!(
+        failed("/payments", " s: HTTP 500 Internal Server Error"),
+        "{l:#?}"
+    );
+    assert_eq!(
+        l[6..13],
+        [
+            "Summary:",
+            "  users: 4 from 4 countries",
+            "  orders: 6, revenue $120.50",
+            "  top customer: Ada ($70.75 over 3 orders)",
+            "  users without orders: Linus",
+            "  low stock: hoodie (0), shirt (3)",
+            "  partial: 2 of 5 sources failed: reviews (timed out after 500 ms), \
+             payments (HTTP 500 Internal Server Error)",
+        ]
+    );
+    // The timeout bounds the wait: at least the budget, well short of the
+    // slow endpoint's 3 s.
+    let took = seconds_after(&l, "Completed in ");
+    assert!((0.5..3.0).contains(&took), "{l:#?}");
+
+    // read_files: every file in order, the missing and the binary one as
+    // error values, the all-or-nothing variant failing on either.
+    let l = read_files.join().unwrap();
+    let dir = l[0]
+        .strip_prefix("Working in ")
+        .expect("the temp dir is named");
+    assert_eq!(
+        l[1..8],
+        [
+            "Reading 7 files concurrently",
+            "haiku.txt: 66 bytes, 3 lines, first line \"await the kettle\"",
+            "notes.txt: 792 bytes, 100 lines, first line \"note 1\"",
+            "data.csv: 73893 bytes, 5000 lines, first line \"row,value 1\"",
+            "server.log: 1288894 bytes, 50000 lines, first line \"GET /index.html 200 1\"",
+            "empty.txt: 0 bytes, 0 lines, first line \"\"",
+            "missing.txt: error: No such file or directory (os error 2)",
+        ]
+    );
+    assert_eq!(l[8], "image.bin: error: stream did not contain valid UTF-8");
+    assert!(
+        l[9].starts_with("Read 5 of 7 files, 1363645 bytes, in "),
+        "{l:#?}"
+    );
+    assert_eq!(l[10], "All or nothing (try_join_all):");
+    assert!(
+        l[11] == "  failed: missing.txt: No such file or directory (os error 2)"
+            || l[11] == "  failed: image.bin: stream did not contain valid UTF-8",
+        "{l:#?}"
+    );
+    assert_eq!(l[12..], ["  read all 5 readable files, 1363645 bytes"]);
+    assert!(!std::path::Path::new(dir).exists(), "{dir} was not removed");
+
+    // fetch_retry: each site's failures, retried only while worth it.
+    let l = fetch_retry.join().unwrap();
+    assert_eq!(l[0], "Fetching 6 URLs concurrently, with retries");
+    let failures = |url: &str| -> Vec<String> {
+        let prefix = format!("  {url}: attempt ");
+        l.iter()
+            .filter_map(|x| x.strip_prefix(&prefix))
+            .map(|rest| {
+                let (n, rest) = rest.split_once(" failed at ").unwrap();
+                let (_, why) = rest.split_once(" s: ").unwrap();
+                format!("{n}: {why}")
+            })
+            .collect()
+    };
+    assert_eq!(failures("http://python.org"), Vec::<String>::new());
+    assert_eq!(
+        failures("http://pypi.org"),
+        [
+            "1: HTTP 503 Service Unavailable",
+            "2: HTTP 503 Service Unavailable"
+        ]
+    );
+    assert_eq!(
+        failures("http://docs.python.org"),
+        [
+            "1: connection closed before message completed",
+            "2: connection closed before message completed"
+        ]
+    );
+    assert_eq!(
+        failures("http://github.com"),
+        ["1: no answer within 300 ms"]
+    );
+    assert_eq!(
+        failures("http://stackoverflow.com"),
+        (1..=5)
+            .map(|n| format!("{n}: HTTP 503 Service Unavailable"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        failures("http://python.org/missing"),
+        ["1: HTTP 404 Not Found"]
+    );
+    let n = l.len();
+    assert_eq!(
+        l[n - 7..n - 1],
+        [
+            "http://python.org: 22 bytes after 1 attempt",
+            "http://pypi.org: 20 bytes after 3 attempts",
+            "http://docs.python.org: 27 bytes after 3 attempts",
+            "http://github.com: 22 bytes after 2 attempts",
+            "http://stackoverflow.com: gave up after 5 attempts (no attempts left): \
+             HTTP 503 Service Unavailable",
+            "http://python.org/missing: gave up after 1 attempt (the error is not retryable): \
+             HTTP 404 Not Found",
+        ]
+    );
+    // 1 + 3 + 3 + 2 + 5 + 1 requests: no attempt beyond what each needed.
+    assert!(
+        l[n - 1].starts_with("Fetched 4 of 6 URLs with 15 requests in "),
+        "{l:#?}"
     );
 }
