@@ -119,18 +119,23 @@ impl Parker {
 }
 
 impl Inner {
-    fn park_driver(&self, park: &mut dyn Park, timeout: Option<Duration>) {
-        match self
-            .state
-            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
+    /// Moves `EMPTY -> parked`; false (and the notification consumed) if an
+    /// unpark came first.
+    fn enter_parked(&self, parked: usize) -> bool {
+        match self.state.compare_exchange(EMPTY, parked, SeqCst, SeqCst) {
+            Ok(_) => true,
             Err(NOTIFIED) => {
                 let prev = self.state.swap(EMPTY, SeqCst);
                 debug_assert_eq!(prev, NOTIFIED);
-                return;
+                false
             }
             Err(actual) => panic!("inconsistent park state {actual}"),
+        }
+    }
+
+    fn park_driver(&self, park: &mut dyn Park, timeout: Option<Duration>) {
+        if !self.enter_parked(PARKED_DRIVER) {
+            return;
         }
         park.park(timeout);
         match self.state.swap(EMPTY, SeqCst) {
@@ -141,17 +146,10 @@ impl Inner {
 
     fn park_condvar(&self, timeout: Option<Duration>) {
         let mut guard = self.mutex.lock();
-        match self
-            .state
-            .compare_exchange(EMPTY, PARKED_CONDVAR, SeqCst, SeqCst)
-        {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                let prev = self.state.swap(EMPTY, SeqCst);
-                debug_assert_eq!(prev, NOTIFIED);
-                return;
-            }
-            Err(actual) => panic!("inconsistent park state {actual}"),
+        // Entered with the mutex held, so an unpark's lock-then-notify
+        // cannot slip in before the wait below.
+        if !self.enter_parked(PARKED_CONDVAR) {
+            return;
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
