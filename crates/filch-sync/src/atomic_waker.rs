@@ -25,8 +25,9 @@ const IDLE: usize = 0;
 const REGISTERING: usize = 1;
 const WAKING: usize = 2;
 
-/// One waker slot, registered by one task, woken from any thread.
-pub(crate) struct AtomicWaker {
+/// One waker slot, registered by one task, woken from any thread. (`pub`
+/// only so the loom models can reach it through `__loom`.)
+pub struct AtomicWaker {
     state: AtomicUsize,
     waker: UnsafeCell<Option<Waker>>,
 }
@@ -38,7 +39,8 @@ unsafe impl Send for AtomicWaker {}
 unsafe impl Sync for AtomicWaker {}
 
 impl AtomicWaker {
-    pub(crate) fn new() -> AtomicWaker {
+    /// An empty slot.
+    pub fn new() -> AtomicWaker {
         AtomicWaker {
             state: AtomicUsize::new(IDLE),
             waker: UnsafeCell::new(None),
@@ -51,7 +53,7 @@ impl AtomicWaker {
     ///
     /// After registering, the caller must re-check its condition: a `wake`
     /// that happened before the registration is not replayed.
-    pub(crate) fn register(&self, waker: &Waker) {
+    pub fn register(&self, waker: &Waker) {
         match self
             .state
             .compare_exchange(IDLE, REGISTERING, Acquire, Acquire)
@@ -81,15 +83,20 @@ impl AtomicWaker {
                     }
                 }
             }
-            // A wake is in progress: the caller is being woken anyway, make
-            // sure of it with the new waker.
-            Err(WAKING) => waker.wake_by_ref(),
+            // A wake is in progress (on the old waker): make sure the task
+            // is polled again, with the new one. The waker finishes in a
+            // few instructions; the hint keeps a re-poll from spinning on
+            // it (and lets loom run it).
+            Err(WAKING) => {
+                waker.wake_by_ref();
+                crate::loom::spin_loop();
+            }
             Err(_) => unreachable!("AtomicWaker registered from two places at once"),
         }
     }
 
     /// Wakes the registered waker, if any.
-    pub(crate) fn wake(&self) {
+    pub fn wake(&self) {
         if let Some(w) = self.take() {
             w.wake();
         }
@@ -97,7 +104,7 @@ impl AtomicWaker {
 
     /// Takes the registered waker out, if any (and if no other party is
     /// already handling it).
-    pub(crate) fn take(&self) -> Option<Waker> {
+    pub fn take(&self) -> Option<Waker> {
         match self.state.fetch_or(WAKING, AcqRel) {
             IDLE => {
                 // SAFETY: we moved the word from `IDLE` to `WAKING`, which
@@ -110,6 +117,12 @@ impl AtomicWaker {
             // Waking: another waker is on it.
             _ => None,
         }
+    }
+}
+
+impl Default for AtomicWaker {
+    fn default() -> Self {
+        AtomicWaker::new()
     }
 }
 

@@ -119,6 +119,5 @@ impl std::error::Error for TryLockError {}
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::atomic_waker::AtomicWaker;
-    pub use crate::batch::{MAX_PERMITS, RawSemaphore};
     pub use crate::mpsc::list::BLOCK_CAP;
 }

@@ -49,6 +49,15 @@ mod imp {
             self.0.lock()
         }
     }
+
+    pub(crate) use std::sync::Arc;
+
+    /// Tells the CPU (or loom's scheduler) that we wait for another thread
+    /// to finish a short step.
+    #[inline]
+    pub(crate) fn spin_loop() {
+        std::hint::spin_loop();
+    }
 }
 
 #[cfg(loom)]
@@ -73,6 +82,14 @@ mod imp {
         pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
             self.0.lock().unwrap()
         }
+    }
+
+    pub(crate) use loom::sync::Arc;
+
+    /// Tells the CPU (or loom's scheduler) that we wait for another thread
+    /// to finish a short step: under loom, lets the other threads run.
+    pub(crate) fn spin_loop() {
+        loom::hint::spin_loop();
     }
 }
 

@@ -374,8 +374,9 @@ pub(crate) struct WakeBatch {
 
 impl WakeBatch {
     /// Wakers per batch: how many waiters a broadcast releases per lock
-    /// hold.
-    pub(crate) const CAPACITY: usize = 32;
+    /// hold (1 under loom, so that small models drop and retake the lock
+    /// in the middle of a broadcast).
+    pub(crate) const CAPACITY: usize = if cfg!(loom) { 1 } else { 32 };
 
     pub(crate) fn new() -> WakeBatch {
         WakeBatch {

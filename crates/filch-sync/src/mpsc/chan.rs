@@ -17,10 +17,9 @@ use super::list::{self, Head, Pushed, Tail};
 use crate::Notify;
 use crate::atomic_waker::AtomicWaker;
 use crate::batch::RawSemaphore;
-use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicUsize;
+use crate::loom::{Arc, UnsafeCell};
 use crossbeam_utils::CachePadded;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 use std::task::{Context, Poll, ready};
 

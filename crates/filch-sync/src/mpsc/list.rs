@@ -40,7 +40,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 
 /// Slots per block (small under loom so models cross block boundaries).
-pub(crate) const BLOCK_CAP: usize = if cfg!(loom) {
+pub const BLOCK_CAP: usize = if cfg!(loom) {
     2
 } else if usize::BITS >= 64 {
     32
