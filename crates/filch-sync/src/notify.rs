@@ -261,10 +261,25 @@ impl Notify {
     /// });
     /// ```
     pub fn notify_waiters(&self) {
+        // Nobody waits: count the call with one CAS. A waiter enqueueing
+        // concurrently moves the word to WAITING with a CAS under the lock,
+        // so one of the two CASes fails and retries: either it sees the new
+        // count (and completes), or we see WAITING (and take the lock).
+        let mut cur = self.state.load(Acquire);
+        while cur & MASK != WAITING {
+            match self
+                .state
+                .compare_exchange_weak(cur, cur.wrapping_add(CALL), AcqRel, Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => cur = actual,
+            }
+        }
         let list = self.waiters.lock();
         let cur = self.state.load(Acquire);
         if cur & MASK != WAITING {
-            // Lock-free EMPTY <-> NOTIFIED transitions may race: add.
+            // The last waiter left meanwhile; lock-free EMPTY <-> NOTIFIED
+            // transitions may race: add.
             self.state.fetch_add(CALL, AcqRel);
             return;
         }
