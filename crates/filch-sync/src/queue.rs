@@ -359,16 +359,14 @@ impl<T, S: Store<T>> Core<T, S> {
     fn get(&self) -> Get<'_, T, S> {
         Get {
             core: self,
-            node: Waiter::new(NODE_WAITING),
-            queued: false,
+            place: Place::new(),
         }
     }
 
     fn put(&self, value: T) -> Put<'_, T, S> {
         Put {
             core: self,
-            node: Waiter::new(NODE_WAITING),
-            queued: false,
+            place: Place::new(),
             value: Some(value),
         }
     }
@@ -382,12 +380,74 @@ impl<T, S: Store<T>> Core<T, S> {
     }
 }
 
+/// A getter's or putter's place in its wait list. Every method runs with
+/// the queue's lock held (the `&mut WaitList` comes from inside it).
+struct Place {
+    node: Waiter,
+    queued: bool,
+}
+
+impl Place {
+    fn new() -> Place {
+        Place {
+            node: Waiter::new(NODE_WAITING),
+            queued: false,
+        }
+    }
+
+    /// `None`: still listed (the waker is refreshed), keep waiting.
+    /// `Some(woken)`: free to try, `woken` if a wake-up took it out of the
+    /// list.
+    fn check(&mut self, cx: &Context<'_>) -> Option<bool> {
+        if !self.queued {
+            return Some(false);
+        }
+        // SAFETY: the caller holds the lock of the list the node was in.
+        if unsafe { self.node.is_linked() } {
+            // SAFETY: as above; the node is linked.
+            unsafe { self.node.set_waker(cx.waker()) };
+            return None;
+        }
+        self.queued = false;
+        Some(true)
+    }
+
+    /// Waits in `list`: at the front if it was woken and lost the race (it
+    /// keeps its turn), else at the back.
+    ///
+    /// # Safety
+    /// `list` is the list this place belongs to, borrowed through the lock;
+    /// `self` is pinned (inside a pinned future whose Drop calls
+    /// [`leave`](Self::leave)).
+    unsafe fn wait(&mut self, list: &mut WaitList, woken: bool, cx: &Context<'_>) {
+        // SAFETY: the node is ours and not linked; the caller's contract
+        // covers the rest.
+        unsafe {
+            self.node.set_waker(cx.waker());
+            if woken {
+                list.push_front(&self.node, 0);
+            } else {
+                list.push_back(&self.node, 0);
+            }
+        }
+        self.queued = true;
+    }
+
+    /// Leaves `list` (the future is dropped). Returns whether a wake-up had
+    /// taken it out of the list that it never acted on (then the caller
+    /// passes it on).
+    fn leave(&mut self, list: &mut WaitList) -> bool {
+        // SAFETY: the node is linked in `list` (its own list, borrowed
+        // through the lock) or not at all.
+        self.queued && !unsafe { list.remove(&self.node) }
+    }
+}
+
 /// Waits for an item. Cancel-safe: dropping it takes no item, and a wake-up
 /// it was given goes to the next getter if the item is still there.
 struct Get<'a, T, S: Store<T>> {
     core: &'a Core<T, S>,
-    node: Waiter,
-    queued: bool,
+    place: Place,
 }
 
 impl<T, S: Store<T>> Future for Get<'_, T, S> {
@@ -395,21 +455,12 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = ready!(filch_executor::coop::poll_proceed(cx));
-        // SAFETY: `node` is never moved out of the pinned future.
+        // SAFETY: `place` is never moved out of the pinned future.
         let this = unsafe { self.get_unchecked_mut() };
-        let core = this.core;
-        let mut st = core.state.lock();
-        let mut woken = false;
-        if this.queued {
-            // SAFETY: we hold the lock of the list the node was pushed to.
-            if unsafe { this.node.is_linked() } {
-                // SAFETY: as above; the node is linked.
-                unsafe { this.node.set_waker(cx.waker()) };
-                return Poll::Pending;
-            }
-            this.queued = false;
-            woken = true;
-        }
+        let mut st = this.core.state.lock();
+        let Some(woken) = this.place.check(cx) else {
+            return Poll::Pending;
+        };
         if let Some(v) = st.items.pop() {
             let w = wake_one(&mut st.putters);
             drop(st);
@@ -423,33 +474,21 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
             coop.made_progress();
             return Poll::Ready(Err(QueueShutDown(())));
         }
-        // SAFETY: the node is ours and not linked; we hold the lock, and the
-        // node is pinned inside `self`, whose Drop unlinks it.
-        unsafe {
-            this.node.set_waker(cx.waker());
-            if woken {
-                st.getters.push_front(&this.node, 0);
-            } else {
-                st.getters.push_back(&this.node, 0);
-            }
-        }
-        this.queued = true;
+        // SAFETY: the getters list, under the lock; `place` is pinned in
+        // `self`, whose Drop leaves the list.
+        unsafe { this.place.wait(&mut st.getters, woken, cx) };
         Poll::Pending
     }
 }
 
 impl<T, S: Store<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
-        if !self.queued {
+        if !self.place.queued {
             return;
         }
         let mut st = self.core.state.lock();
-        // SAFETY: the node is linked in the getters list or not at all.
-        if unsafe { st.getters.remove(&self.node) } {
-            return;
-        }
         // Woken but never ran: pass the wake-up on if the item is there.
-        let w = if st.items.len() > 0 {
+        let w = if self.place.leave(&mut st.getters) && st.items.len() > 0 {
             wake_one(&mut st.getters)
         } else {
             None
@@ -466,8 +505,7 @@ impl<T, S: Store<T>> Drop for Get<'_, T, S> {
 /// was given goes to the next putter if the room is still there.
 struct Put<'a, T, S: Store<T>> {
     core: &'a Core<T, S>,
-    node: Waiter,
-    queued: bool,
+    place: Place,
     value: Option<T>,
 }
 
@@ -476,22 +514,14 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let coop = ready!(filch_executor::coop::poll_proceed(cx));
-        // SAFETY: `node` is never moved out of the pinned future; `value`
+        // SAFETY: `place` is never moved out of the pinned future; `value`
         // is not structurally pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let core = this.core;
         let mut st = core.state.lock();
-        let mut woken = false;
-        if this.queued {
-            // SAFETY: we hold the lock of the list the node was pushed to.
-            if unsafe { this.node.is_linked() } {
-                // SAFETY: as above; the node is linked.
-                unsafe { this.node.set_waker(cx.waker()) };
-                return Poll::Pending;
-            }
-            this.queued = false;
-            woken = true;
-        }
+        let Some(woken) = this.place.check(cx) else {
+            return Poll::Pending;
+        };
         if st.shutdown {
             drop(st);
             coop.made_progress();
@@ -508,34 +538,21 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
             coop.made_progress();
             return Poll::Ready(Ok(()));
         }
-        // SAFETY: the node is ours and not linked; we hold the lock, and the
-        // node is pinned inside `self`, whose Drop unlinks it.
-        unsafe {
-            this.node.set_waker(cx.waker());
-            if woken {
-                st.putters.push_front(&this.node, 0);
-            } else {
-                st.putters.push_back(&this.node, 0);
-            }
-        }
-        this.queued = true;
+        // SAFETY: the putters list, under the lock; `place` is pinned in
+        // `self`, whose Drop leaves the list.
+        unsafe { this.place.wait(&mut st.putters, woken, cx) };
         Poll::Pending
     }
 }
 
 impl<T, S: Store<T>> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
-        if !self.queued {
+        if !self.place.queued {
             return;
         }
         let mut st = self.core.state.lock();
-        // SAFETY: the node is linked in the putters list or not at all.
-        if unsafe { st.putters.remove(&self.node) } {
-            return;
-        }
         // Woken but never ran: pass the wake-up on if there is room.
-        let room = self.core.maxsize == 0 || st.items.len() < self.core.maxsize;
-        let w = if room && !st.shutdown {
+        let w = if self.place.leave(&mut st.putters) && self.core.has_room(&st) && !st.shutdown {
             wake_one(&mut st.putters)
         } else {
             None

@@ -7,11 +7,9 @@
 //! and the receive loop live in `list.rs` and `chan.rs`.
 
 use super::chan::{self, Rx, Tx};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, TrySendError};
 use crate::batch::{RawSemaphore, TryAcquire};
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// Sends messages into a bounded channel (tokio's `mpsc::Sender`).
 /// Cloning it adds a sender; the channel closes when the last one is
@@ -401,170 +399,9 @@ impl<T> fmt::Debug for OwnedPermit<T> {
     }
 }
 
+super::receiver::receiver_api!(Receiver, "channel(4)", "try_send");
+
 impl<T> Receiver<T> {
-    /// Receives the next message; `None` once every sender is gone (or the
-    /// channel was closed) and every message sent before was received.
-    ///
-    /// Cancel-safe: if the future is dropped before it completes, no
-    /// message was taken.
-    ///
-    /// ```
-    /// let rt = filch_executor::Executor::new().unwrap();
-    /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_sync::mpsc::channel(1);
-    ///     tx.send(1).await.unwrap();
-    ///     drop(tx);
-    ///     assert_eq!(rx.recv().await, Some(1));
-    ///     assert_eq!(rx.recv().await, None);
-    /// });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.rx.poll_recv(cx)).await
-    }
-
-    /// Receives at least one and up to `limit` messages into `buffer`,
-    /// returning how many; `0` means the channel is closed and drained (or
-    /// `limit` was 0). Cancel-safe.
-    ///
-    /// ```
-    /// let rt = filch_executor::Executor::new().unwrap();
-    /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_sync::mpsc::channel(8);
-    ///     for i in 0..5 {
-    ///         tx.send(i).await.unwrap();
-    ///     }
-    ///     let mut buf = Vec::new();
-    ///     assert_eq!(rx.recv_many(&mut buf, 3).await, 3);
-    ///     assert_eq!(buf, [0, 1, 2]);
-    /// });
-    /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// Takes a message if one is ready.
-    ///
-    /// ```
-    /// use filch_sync::mpsc::{self, error::TryRecvError};
-    /// let (tx, mut rx) = mpsc::channel(1);
-    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    /// tx.try_send(1).unwrap();
-    /// assert_eq!(rx.try_recv(), Ok(1));
-    /// ```
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.rx.try_recv() {
-            Ok(Some(v)) => Ok(v),
-            Ok(None) => Err(TryRecvError::Disconnected),
-            Err(()) => Err(TryRecvError::Empty),
-        }
-    }
-
-    /// Receives from a thread that is not running async code.
-    ///
-    /// # Panics
-    /// When called inside a runtime.
-    ///
-    /// ```
-    /// let (tx, mut rx) = filch_sync::mpsc::channel(1);
-    /// std::thread::spawn(move || tx.blocking_send(2).unwrap());
-    /// assert_eq!(rx.blocking_recv(), Some(2));
-    /// ```
-    #[track_caller]
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::blocking::block_on("mpsc::Receiver::blocking_recv", self.recv())
-    }
-
-    /// Polls for the next message (the building block of
-    /// [`recv`](Self::recv)).
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = filch_sync::mpsc::channel(1);
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert!(rx.poll_recv(&mut cx).is_pending());
-    /// tx.try_send(4).unwrap();
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(4)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.rx.poll_recv(cx)
-    }
-
-    /// Polls for up to `limit` messages (the building block of
-    /// [`recv_many`](Self::recv_many)).
-    ///
-    /// ```
-    /// use std::task::{Context, Poll, Waker};
-    /// let (tx, mut rx) = filch_sync::mpsc::channel(2);
-    /// tx.try_send(1).unwrap();
-    /// tx.try_send(2).unwrap();
-    /// let mut buf = Vec::new();
-    /// let mut cx = Context::from_waker(Waker::noop());
-    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buf, 10), Poll::Ready(2));
-    /// ```
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        self.rx.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Closes the channel without dropping the receiver: sends fail from
-    /// now on, senders waiting for room fail, and the messages already
-    /// sent can still be received.
-    ///
-    /// ```
-    /// let rt = filch_executor::Executor::new().unwrap();
-    /// rt.block_on(async {
-    ///     let (tx, mut rx) = filch_sync::mpsc::channel(2);
-    ///     tx.send(1).await.unwrap();
-    ///     rx.close();
-    ///     assert!(tx.send(2).await.is_err());
-    ///     assert_eq!(rx.recv().await, Some(1));
-    ///     assert_eq!(rx.recv().await, None);
-    /// });
-    /// ```
-    pub fn close(&mut self) {
-        self.rx.close();
-    }
-
-    /// Whether the channel is closed (every sender gone, or
-    /// [`close`](Self::close) called). Messages may still be buffered.
-    ///
-    /// ```
-    /// let (tx, rx) = filch_sync::mpsc::channel::<u8>(1);
-    /// drop(tx);
-    /// assert!(rx.is_closed());
-    /// ```
-    pub fn is_closed(&self) -> bool {
-        self.rx.is_closed()
-    }
-
-    /// Whether no message is buffered.
-    ///
-    /// ```
-    /// let (tx, rx) = filch_sync::mpsc::channel(1);
-    /// assert!(rx.is_empty());
-    /// tx.try_send(()).unwrap();
-    /// assert!(!rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Messages buffered (including sends that are completing right now).
-    ///
-    /// ```
-    /// let (tx, rx) = filch_sync::mpsc::channel(4);
-    /// tx.try_send(1).unwrap();
-    /// tx.try_send(2).unwrap();
-    /// assert_eq!(rx.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.rx.len()
-    }
-
     /// Room left right now.
     ///
     /// ```
@@ -584,25 +421,6 @@ impl<T> Receiver<T> {
     /// ```
     pub fn max_capacity(&self) -> usize {
         self.bound
-    }
-
-    /// Live senders.
-    ///
-    /// ```
-    /// let (tx, rx) = filch_sync::mpsc::channel::<u8>(1);
-    /// let _tx2 = tx.clone();
-    /// assert_eq!(rx.sender_strong_count(), 2);
-    /// ```
-    pub fn sender_strong_count(&self) -> usize {
-        self.rx.sender_count()
-    }
-}
-
-impl<T> futures_core::Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().rx.poll_recv(cx)
     }
 }
 

@@ -41,6 +41,7 @@ mod bounded;
 pub(crate) mod chan;
 pub mod error;
 pub(crate) mod list;
+mod receiver;
 mod unbounded;
 
 pub use bounded::{OwnedPermit, Permit, Receiver, Sender, channel};
