@@ -82,6 +82,32 @@ impl<F: Fn() + Send + Sync> Wake for OnWake<F> {
     }
 }
 
+/// Queues a first waiter polled with `hook` (woken in the broadcast's
+/// first batch), then more waiters than one wake batch, runs `broadcast`
+/// and checks that every waiter queued before it was released.
+fn broadcast_over<F: Future>(
+    hook: Waker,
+    waiter: impl Fn() -> F,
+    broadcast: impl FnOnce(),
+) -> Pin<Box<F>> {
+    let mut first = Box::pin(waiter());
+    assert!(
+        first
+            .as_mut()
+            .poll(&mut Context::from_waker(&hook))
+            .is_pending()
+    );
+    let mut rest: Vec<_> = (0..100).map(|_| Manual::new(waiter())).collect();
+    for w in &mut rest {
+        w.pending();
+    }
+    broadcast();
+    for w in &mut rest {
+        w.ready();
+    }
+    first
+}
+
 #[test]
 fn notify_one_during_a_broadcast_reaches_a_new_waiter() {
     let notify: &'static Notify = Box::leak(Box::new(Notify::new()));
@@ -95,23 +121,11 @@ fn notify_one_during_a_broadcast_reaches_a_new_waiter() {
             notify.notify_one();
         }))
     };
-    // More waiters than one wake batch, the first with the hook.
-    let mut first = Box::pin(notify.notified());
-    let hook_waker = Waker::from(hook);
-    assert!(
-        first
-            .as_mut()
-            .poll(&mut Context::from_waker(&hook_waker))
-            .is_pending()
+    let _first = broadcast_over(
+        Waker::from(hook),
+        || notify.notified(),
+        || notify.notify_waiters(),
     );
-    let mut rest: Vec<_> = (0..100).map(|_| Manual::new(notify.notified())).collect();
-    for w in &mut rest {
-        w.pending();
-    }
-    notify.notify_waiters();
-    for w in &mut rest {
-        w.ready();
-    }
     let mut n = newcomer.lock().unwrap().take().expect("hook ran");
     assert!(
         n.as_mut().enable(),
@@ -168,22 +182,7 @@ fn a_wait_started_during_set_after_a_clear_is_not_released() {
             *newcomer.lock().unwrap() = Some(w);
         }))
     };
-    let mut first = Box::pin(ev.wait());
-    let hook_waker = Waker::from(hook);
-    assert!(
-        first
-            .as_mut()
-            .poll(&mut Context::from_waker(&hook_waker))
-            .is_pending()
-    );
-    let mut rest: Vec<_> = (0..100).map(|_| Manual::new(ev.wait())).collect();
-    for w in &mut rest {
-        w.pending();
-    }
-    ev.set();
-    for w in &mut rest {
-        w.ready();
-    }
+    let _first = broadcast_over(Waker::from(hook), || ev.wait(), || ev.set());
     let mut late = newcomer.lock().unwrap().take().expect("hook ran");
     let mut cx = Context::from_waker(Waker::noop());
     assert!(
