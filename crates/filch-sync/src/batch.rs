@@ -184,7 +184,14 @@ impl RawSemaphore {
     }
 
     /// A future that acquires `n` permits.
+    ///
+    /// # Panics
+    /// If `n > MAX_PERMITS` (it could never be served).
     pub(crate) fn acquire(&self, n: usize) -> Acquiring<'_> {
+        assert!(
+            n <= MAX_PERMITS,
+            "cannot acquire {n} permits: a semaphore holds at most {MAX_PERMITS}"
+        );
         Acquiring {
             sem: self,
             node: Waiter::new(0),

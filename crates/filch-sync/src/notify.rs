@@ -450,7 +450,8 @@ impl Future for Notified<'_> {
 
 impl Drop for Notified<'_> {
     fn drop(&mut self) {
-        if self.phase != Phase::Waiting {
+        // Released by a broadcast: out of the list, nothing to pass on.
+        if self.phase != Phase::Waiting || self.node.state() == NODE_ALL {
             return;
         }
         let notify = self.notify;
