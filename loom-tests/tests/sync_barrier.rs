@@ -2,6 +2,8 @@
 //! Loom models of `Barrier`: a round has exactly one leader, and a waiter
 //! that gives up takes its arrival back.
 
+mod common;
+
 use filch_sync::{Barrier, Event};
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -12,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 #[test]
 fn barrier_round_has_one_leader() {
-    loom::model(|| {
+    common::model("barrier_round_has_one_leader", || {
         let b = Arc::new(Barrier::new(2));
         let leaders = Arc::new(AtomicUsize::new(0));
         let t = {
@@ -37,7 +39,7 @@ fn a_waiter_that_gives_up_races_an_arrival() {
     // `other` completed the round with it (the quitter counted), or the
     // quitter took its arrival back and `other` waits for us. We wait for
     // whichever happens (`done` is set once `other` passed the barrier).
-    loom::model(|| {
+    common::model("a_waiter_that_gives_up_races_an_arrival", || {
         let b = Arc::new(Barrier::new(2));
         let done = Arc::new(Event::new());
         let quitter = {

@@ -6,6 +6,8 @@
 //! message drops. A lost wake-up is a loom deadlock; a block freed while a
 //! sender still touches it is a loom cell-access error.
 
+mod common;
+
 use filch_sync::__loom::BLOCK_CAP;
 use filch_sync::mpsc;
 use loom::future::block_on;
@@ -20,7 +22,7 @@ fn block_capacity_is_small_under_loom() {
 
 #[test]
 fn one_sender_crosses_a_block_then_closes() {
-    loom::model(|| {
+    common::model("one_sender_crosses_a_block_then_closes", || {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let t = thread::spawn(move || {
             for i in 0..3 {
@@ -39,7 +41,7 @@ fn one_sender_crosses_a_block_then_closes() {
 
 #[test]
 fn two_senders_race_for_slots() {
-    loom::model(|| {
+    common::model("two_senders_race_for_slots", || {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let th: Vec<_> = (0..2)
             .map(|s| {
@@ -65,7 +67,7 @@ fn two_senders_race_for_slots() {
 
 #[test]
 fn receiver_close_races_a_send() {
-    loom::model(|| {
+    common::model("receiver_close_races_a_send", || {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let t = thread::spawn(move || tx.send(7).is_ok());
         rx.close();
@@ -79,7 +81,7 @@ fn receiver_close_races_a_send() {
 
 #[test]
 fn bounded_sender_waits_for_room() {
-    loom::model(|| {
+    common::model("bounded_sender_waits_for_room", || {
         let (tx, mut rx) = mpsc::channel(1);
         let t = thread::spawn(move || {
             block_on(async {
@@ -105,19 +107,22 @@ impl Drop for Tracked {
 
 #[test]
 fn receiver_drop_races_sends_and_drops_each_message_once() {
-    loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let (tx, rx) = mpsc::unbounded_channel();
-        let d = drops.clone();
-        let t = thread::spawn(move || {
-            for _ in 0..3 {
-                // Returned values are dropped here, delivered ones by the
-                // channel.
-                let _ = tx.send(Tracked(d.clone()));
-            }
-        });
-        drop(rx);
-        t.join().unwrap();
-        assert_eq!(drops.load(SeqCst), 3);
-    });
+    common::model(
+        "receiver_drop_races_sends_and_drops_each_message_once",
+        || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = mpsc::unbounded_channel();
+            let d = drops.clone();
+            let t = thread::spawn(move || {
+                for _ in 0..3 {
+                    // Returned values are dropped here, delivered ones by the
+                    // channel.
+                    let _ = tx.send(Tracked(d.clone()));
+                }
+            });
+            drop(rx);
+            t.join().unwrap();
+            assert_eq!(drops.load(SeqCst), 3);
+        },
+    );
 }

@@ -2,6 +2,8 @@
 //! Loom model of `Mutex` on the fair semaphore: exclusive access under
 //! every interleaving, and the hand-off to a waiter.
 
+mod common;
+
 use filch_sync::Mutex;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -10,7 +12,7 @@ use loom::thread;
 
 #[test]
 fn mutex_is_exclusive_and_hands_off() {
-    loom::model(|| {
+    common::model("mutex_is_exclusive_and_hands_off", || {
         let m = Arc::new(Mutex::new(0));
         let inside = Arc::new(AtomicUsize::new(0));
         let th: Vec<_> = (0..2)

@@ -4,6 +4,8 @@
 //! checks a condition first, and a chosen waiter that is dropped. A lost
 //! wake-up is a loom deadlock.
 
+mod common;
+
 use filch_sync::Notify;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -14,7 +16,7 @@ use std::task::{Context, Waker};
 
 #[test]
 fn notify_one_reaches_a_concurrent_waiter() {
-    loom::model(|| {
+    common::model("notify_one_reaches_a_concurrent_waiter", || {
         let n = Arc::new(Notify::new());
         let w = {
             let n = n.clone();
@@ -27,7 +29,7 @@ fn notify_one_reaches_a_concurrent_waiter() {
 
 #[test]
 fn notify_waiters_reaches_a_waiter_that_checked_first() {
-    loom::model(|| {
+    common::model("notify_waiters_reaches_a_waiter_that_checked_first", || {
         let n = Arc::new(Notify::new());
         let flag = Arc::new(AtomicBool::new(false));
         let w = {
@@ -49,7 +51,7 @@ fn notify_waiters_reaches_a_waiter_that_checked_first() {
 
 #[test]
 fn a_dropped_chosen_waiter_passes_the_notification_on() {
-    loom::model(|| {
+    common::model("a_dropped_chosen_waiter_passes_the_notification_on", || {
         let n = Arc::new(Notify::new());
         let quitter = {
             let n = n.clone();
@@ -82,7 +84,7 @@ fn notify_one_during_a_broadcast_is_not_swallowed() {
     // listed before it, else by the notify_one, which must not be spent on
     // an already-released waiter). A swallowed notification is a loom
     // deadlock.
-    loom::model(|| {
+    common::model("notify_one_during_a_broadcast_is_not_swallowed", || {
         let n = Arc::new(Notify::new());
         let registered = Arc::new(AtomicBool::new(false));
         let waiter = {

@@ -5,6 +5,8 @@
 //! side (a double free or use-after-free is caught by loom's cell
 //! tracking; a leak shows up as a value never dropped).
 
+mod common;
+
 use filch_sync::oneshot;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -20,7 +22,7 @@ impl Drop for Tracked {
 
 #[test]
 fn send_races_receive() {
-    loom::model(|| {
+    common::model("send_races_receive", || {
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = oneshot::channel();
         let d = drops.clone();
@@ -38,7 +40,7 @@ fn send_races_receive() {
 
 #[test]
 fn send_races_receiver_drop() {
-    loom::model(|| {
+    common::model("send_races_receiver_drop", || {
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = oneshot::channel();
         let d = drops.clone();
@@ -55,7 +57,7 @@ fn send_races_receiver_drop() {
 
 #[test]
 fn sender_drop_wakes_a_waiting_receiver() {
-    loom::model(|| {
+    common::model("sender_drop_wakes_a_waiting_receiver", || {
         let (tx, rx) = oneshot::channel::<()>();
         let t = thread::spawn(move || drop(tx));
         assert!(block_on(rx).is_err());
@@ -65,7 +67,7 @@ fn sender_drop_wakes_a_waiting_receiver() {
 
 #[test]
 fn closed_sees_the_receiver_go() {
-    loom::model(|| {
+    common::model("closed_sees_the_receiver_go", || {
         let (mut tx, rx) = oneshot::channel::<()>();
         let t = thread::spawn(move || drop(rx));
         block_on(tx.closed());

@@ -4,6 +4,8 @@
 //! and a woken getter that is dropped (its wake-up must reach the next
 //! getter).
 
+mod common;
+
 use filch_sync::{Queue, QueueShutDown};
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -13,7 +15,7 @@ use std::task::{Context, Waker};
 
 #[test]
 fn putter_waits_for_room_made_by_a_getter() {
-    loom::model(|| {
+    common::model("putter_waits_for_room_made_by_a_getter", || {
         let q = Arc::new(Queue::new(1));
         let t = {
             let q = q.clone();
@@ -32,7 +34,7 @@ fn putter_waits_for_room_made_by_a_getter() {
 
 #[test]
 fn shutdown_releases_a_waiting_getter() {
-    loom::model(|| {
+    common::model("shutdown_releases_a_waiting_getter", || {
         let q = Arc::new(Queue::<u8>::new(0));
         let t = {
             let q = q.clone();
@@ -45,7 +47,7 @@ fn shutdown_releases_a_waiting_getter() {
 
 #[test]
 fn a_dropped_woken_getter_passes_the_wake_up_on() {
-    loom::model(|| {
+    common::model("a_dropped_woken_getter_passes_the_wake_up_on", || {
         let q = Arc::new(Queue::new(0));
         let quitter = {
             let q = q.clone();
@@ -70,7 +72,7 @@ fn a_dropped_woken_getter_passes_the_wake_up_on() {
 
 #[test]
 fn last_task_done_releases_join() {
-    loom::model(|| {
+    common::model("last_task_done_releases_join", || {
         let q = Arc::new(Queue::new(0));
         q.try_put(1).unwrap();
         let worker = {

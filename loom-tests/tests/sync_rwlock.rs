@@ -2,6 +2,8 @@
 //! Loom models of `RwLock` on the fair semaphore: a writer excludes
 //! readers, and a writer collecting read slots is handed them in order.
 
+mod common;
+
 use filch_sync::RwLock;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -9,7 +11,7 @@ use loom::thread;
 
 #[test]
 fn rwlock_writer_excludes_readers() {
-    loom::model(|| {
+    common::model("rwlock_writer_excludes_readers", || {
         let lock = Arc::new(RwLock::with_max_readers(0, 2));
         let writer = {
             let lock = lock.clone();
@@ -29,7 +31,7 @@ fn rwlock_writer_excludes_readers() {
 
 #[test]
 fn downgrade_lets_a_waiting_reader_in() {
-    loom::model(|| {
+    common::model("downgrade_lets_a_waiting_reader_in", || {
         let lock = Arc::new(RwLock::with_max_readers(0, 2));
         let mut w = lock.try_write().unwrap();
         let reader = {

@@ -4,6 +4,8 @@
 //! waiter queue, partial assignment, cancellation and close. Every model
 //! checks permit conservation; a lost wake-up shows up as a loom deadlock.
 
+mod common;
+
 use filch_sync::Semaphore;
 use loom::future::block_on;
 use loom::sync::Arc;
@@ -19,7 +21,7 @@ fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
 
 #[test]
 fn two_acquirers_one_permit() {
-    loom::model(|| {
+    common::model("two_acquirers_one_permit", || {
         let sem = Arc::new(Semaphore::new(1));
         let inside = Arc::new(AtomicUsize::new(0));
         let th: Vec<_> = (0..2)
@@ -44,7 +46,7 @@ fn two_acquirers_one_permit() {
 
 #[test]
 fn release_races_enqueue_of_a_partial_acquire() {
-    loom::model(|| {
+    common::model("release_races_enqueue_of_a_partial_acquire", || {
         let sem = Arc::new(Semaphore::new(1));
         let a = {
             let sem = sem.clone();
@@ -58,7 +60,7 @@ fn release_races_enqueue_of_a_partial_acquire() {
 
 #[test]
 fn cancelled_acquire_passes_its_permit_on() {
-    loom::model(|| {
+    common::model("cancelled_acquire_passes_its_permit_on", || {
         let sem = Arc::new(Semaphore::new(0));
         // Queues (or not), then gives up at a point loom chooses.
         let quitter = {
@@ -90,7 +92,7 @@ fn cancelled_acquire_passes_its_permit_on() {
 
 #[test]
 fn close_races_a_waiter_with_a_partial_assignment() {
-    loom::model(|| {
+    common::model("close_races_a_waiter_with_a_partial_assignment", || {
         let sem = Arc::new(Semaphore::new(1));
         let waiter = {
             let sem = sem.clone();
@@ -108,7 +110,7 @@ fn close_races_a_waiter_with_a_partial_assignment() {
 fn one_release_serves_two_waiters_across_wake_batches() {
     // Under loom a wake batch holds one waker: the release drops and
     // retakes the lock between the two waiters it serves.
-    loom::model(|| {
+    common::model("one_release_serves_two_waiters_across_wake_batches", || {
         let sem = Arc::new(Semaphore::new(0));
         let th: Vec<_> = (0..2)
             .map(|_| {

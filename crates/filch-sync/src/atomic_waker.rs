@@ -75,9 +75,15 @@ impl AtomicWaker {
                     // A wake came in while we wrote: it left the slot to us.
                     debug_assert_eq!(actual, REGISTERING | WAKING);
                     // SAFETY: the waker saw `REGISTERING` and did not touch
-                    // the slot; we still own it until the store below.
+                    // the slot; we still own it until the swap below.
                     let w = self.waker.with_mut(|slot| unsafe { (*slot).take() });
-                    self.state.store(IDLE, Release);
+                    // A swap, not a store: other wakers may still `fetch_or`
+                    // here, and an RMW keeps every access to the word in one
+                    // chain (loom, which orders a plain store and a
+                    // concurrent RMW that read the same value only partially,
+                    // otherwise lets our next `register` read the stale
+                    // `REGISTERING | WAKING`).
+                    self.state.swap(IDLE, AcqRel);
                     if let Some(w) = w {
                         w.wake();
                     }
@@ -91,7 +97,7 @@ impl AtomicWaker {
                 waker.wake_by_ref();
                 crate::loom::spin_loop();
             }
-            Err(_) => unreachable!("AtomicWaker registered from two places at once"),
+            Err(x) => unreachable!("AtomicWaker registered from two places at once {x}"),
         }
     }
 

@@ -18,7 +18,7 @@ use crate::wait_list::{WaitList, Waiter, release_all};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::{Context, Poll, ready};
 
 const SET: usize = 1;
@@ -130,10 +130,12 @@ impl Event {
         if cur & SET != 0 {
             return;
         }
-        // Only `clear` writes without the lock, and it cannot change a
-        // word whose flag is already clear.
+        // Only `clear` writes without the lock, and it cannot change a word
+        // whose flag is already clear: adding `GENERATION | SET` bumps the
+        // generation and sets the flag (an RMW, so it stays ordered with a
+        // concurrent `clear`).
         let generation = (cur & !SET).wrapping_add(GENERATION);
-        self.state.store(generation | SET, Release);
+        self.state.fetch_add(GENERATION | SET, AcqRel);
         release_all(
             &self.waiters,
             list,
