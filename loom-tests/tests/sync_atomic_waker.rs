@@ -1,7 +1,7 @@
 #![cfg(loom)]
 //! Loom model of the mpsc receiver's `AtomicWaker`
-//! (`filch-sync/src/atomic_waker.rs`): a registration racing a wake is
-//! never lost.
+//! (`filch-sync/src/atomic_waker.rs`): a registration racing one wake, or
+//! two, is never lost.
 
 mod common;
 
@@ -11,6 +11,19 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::thread;
 use std::task::Poll;
+
+/// Registers (again on every poll, as the receiver does) until `flag` is
+/// set.
+fn wait_for(waker: &AtomicWaker, flag: &AtomicBool) {
+    block_on(std::future::poll_fn(|cx| {
+        waker.register(cx.waker());
+        if flag.load(SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }));
+}
 
 #[test]
 fn register_races_wake() {
@@ -24,14 +37,7 @@ fn register_races_wake() {
                 waker.wake();
             })
         };
-        block_on(std::future::poll_fn(|cx| {
-            waker.register(cx.waker());
-            if flag.load(SeqCst) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        }));
+        wait_for(&waker, &flag);
         t.join().unwrap();
     });
 }
@@ -52,14 +58,7 @@ fn two_wakers_and_repeated_registration() {
                 })
             })
             .collect();
-        block_on(std::future::poll_fn(|cx| {
-            waker.register(cx.waker());
-            if flag.load(SeqCst) {
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        }));
+        wait_for(&waker, &flag);
         for t in ths {
             t.join().unwrap();
         }
