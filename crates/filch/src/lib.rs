@@ -33,8 +33,9 @@
 //!
 //! The facade only wires the crates together: `filch-executor` (tasks and
 //! the scheduler), `filch-timer` (time), `filch-io` (the reactor, sockets,
-//! files, signals), `filch-combinators` (gather, wait, TaskGroup, ...). It
-//! must not implement runtime logic.
+//! files, signals), `filch-combinators` (gather, wait, TaskGroup, ...),
+//! `filch-sync` (locks, queues, channels). It must not implement runtime
+//! logic.
 
 #![deny(missing_docs)]
 
@@ -90,6 +91,13 @@ pub mod time {
         Elapsed, Instant, Interval, MissedTickBehavior, Sleep, Timeout, advance, interval,
         interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
     };
+}
+
+/// Synchronization: `Mutex`, `RwLock`, `Semaphore`, `Event`, `Notify`,
+/// `Barrier`, `oneshot`, `mpsc`, and asyncio's `Queue`, `PriorityQueue` and
+/// `LifoQueue`. Signatures follow tokio's where tokio has the primitive.
+pub mod sync {
+    pub use filch_sync::*;
 }
 
 /// Networking: TCP, UDP and Unix sockets, name resolution (asyncio's

@@ -155,3 +155,23 @@ mod main_macro {
         assert_eq!(main(), 1);
     }
 }
+
+#[filch::test]
+async fn asyncio_queue_through_the_facade() {
+    // The producer/consumer shape of asyncio's Queue docs.
+    let queue = std::sync::Arc::new(filch::sync::Queue::new(2));
+    let q = queue.clone();
+    let producer = filch::spawn(async move {
+        for i in 0..10 {
+            q.put(i).await.unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    for _ in 0..10 {
+        got.push(queue.get().await.unwrap());
+        queue.task_done().unwrap();
+    }
+    producer.await.unwrap();
+    queue.join().await;
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+}
