@@ -29,8 +29,8 @@
 //! async-executor has no runtime of its own: an `Executor` is driven by two
 //! threads each running `block_on(ex.run(stop))`; the bench thread spawns with
 //! `ex.spawn` and blocks with `futures_lite::future::block_on`. For
-//! `ping_pong`, tokio uses `tokio::sync::oneshot`, filch and async-executor use
-//! `futures-channel`'s oneshot (filch's own channels are not written yet).
+//! `ping_pong`, each runtime uses its own family's oneshot: `tokio::sync` on
+//! tokio, `filch_sync` on filch, and `futures-channel` on async-executor.
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
@@ -468,7 +468,7 @@ fn ping_pong(c: &mut Criterion) {
                         for _ in 0..NUM_PINGS {
                             let (done_tx, rem) = (done_tx.clone(), rem.clone());
                             filch_executor::spawn(async move {
-                                use futures_channel::oneshot;
+                                use filch_sync::oneshot;
                                 let (ping_tx, ping_rx) = oneshot::channel::<()>();
                                 let (pong_tx, pong_rx) = oneshot::channel::<()>();
                                 filch_executor::spawn(async move {
