@@ -12,7 +12,7 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 prefix = sys.argv[2] if len(sys.argv) > 2 else ""
-runtimes = ["filch", "tokio", "async-executor"]
+runtimes = ["filch", "tokio", "async-executor", "filch-sync-on-tokio"]
 
 
 def fmt(ns):
