@@ -17,9 +17,11 @@
 //! sequence number, and parks with a timeout of `lifo_steal_delay`. If on
 //! waking a slot is still occupied and the owner's sequence has not moved,
 //! the owner has been inside one poll for the whole delay: the task is
-//! stolen. Workers watch only while some other worker is awake, and a worker
-//! that fills its LIFO slot wakes one watcher if there is none, so an idle
-//! runtime has no timed wake-ups at all.
+//! stolen. Workers watch only while some other worker is awake *and* some
+//! other worker's slot is occupied (otherwise they park without a timeout),
+//! and a worker that fills its LIFO slot wakes a sleeper if nobody watches,
+//! so neither an idle runtime nor one whose only busy worker has an empty
+//! slot has timed wake-ups.
 //!
 //! Owns the loop and the parking decision; the wake-up bookkeeping is in
 //! `idle.rs`, the queues in `queue.rs`.
@@ -28,6 +30,7 @@ use super::queue::{Local, Steal};
 use super::{SchedRef, Shared};
 use crate::coop;
 use crate::driver::WorkerDriver;
+use crate::loom::atomic::fence;
 use crate::park::Parker;
 use crate::tasks::Notified;
 use crate::{Handle, context};
@@ -35,10 +38,14 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::Waker;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// LIFO polls in a row before the LIFO task goes to the back of the queue.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// A parked worker keeps watching for this many steal delays after it last
+/// saw an occupied LIFO slot, even if the slots look empty.
+const WATCH_LINGER: u32 = 4;
 
 type Task = Notified<SchedRef>;
 
@@ -98,6 +105,9 @@ impl WorkerRef {
         if self.shared.config.lifo_steal_delay.is_none() || self.defer_notify.get() {
             return;
         }
+        // Orders the push into the slot before the read of `watchers`
+        // (pairs with the fence in `observe_lifo_slots`).
+        fence(SeqCst);
         if self.shared.watchers.load(Relaxed) == 0 && self.shared.idle.nobody_looking() {
             self.shared.notify_parked();
         }
@@ -144,6 +154,8 @@ struct Core {
     /// (worker, poll sequence) of the LIFO slots being watched.
     watch: Vec<(usize, usize)>,
     is_watcher: bool,
+    /// When this worker last saw another worker's LIFO slot occupied.
+    last_occupied: Option<Instant>,
     global_queue_interval: u32,
     event_interval: u32,
     lifo_steal_delay: Option<Duration>,
@@ -180,6 +192,7 @@ pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Park
         driver,
         watch: Vec::new(),
         is_watcher: false,
+        last_occupied: None,
         global_queue_interval: config.global_queue_interval,
         event_interval: config.event_interval,
         lifo_steal_delay: config.lifo_steal_delay,
@@ -395,19 +408,53 @@ impl Core {
 
     /// Called while parked: records other workers' occupied LIFO slots, and
     /// becomes (or stops being) a watcher. Watching is only worth its timed
-    /// wake-ups while another worker is awake (and so could get stuck).
+    /// wake-ups while another worker is awake (and so could get stuck) with
+    /// a task in its slot.
     fn observe_lifo_slots(&mut self, w: &WorkerRef) {
         self.watch.clear();
         if self.lifo_steal_delay.is_none() || w.shared.idle.num_unparked() == 0 {
             self.stop_watching(w);
             return;
         }
+        self.note_occupied_slots(w);
+        if !self.watch.is_empty() {
+            self.last_occupied = Some(Instant::now());
+        } else if !self.saw_occupied_lately() {
+            // Nothing to watch, and nothing lately: park without a timeout
+            // (a timed wait costs a kernel timer per park, and on a VM a
+            // timer-register exit). Drop the role first, then look once
+            // more: a worker filling its slot after our look either sees no
+            // watcher and wakes a sleeper (`ensure_lifo_watcher`), or its
+            // task is seen by this second look. The fences order each
+            // side's write before its read.
+            self.stop_watching(w);
+            fence(SeqCst);
+            self.note_occupied_slots(w);
+            if self.watch.is_empty() {
+                return;
+            }
+        }
+        self.start_watching(w);
+    }
+
+    /// Whether a slot was occupied within the last `WATCH_LINGER` steal
+    /// delays. Slots that are filled and emptied again every few hundred
+    /// nanoseconds (a lock convoy) are mostly seen empty; without this
+    /// lingering, each fill would wake the worker that just stopped
+    /// watching (measured: twice the context switches).
+    fn saw_occupied_lately(&self) -> bool {
+        match (self.last_occupied, self.lifo_steal_delay) {
+            (Some(at), Some(delay)) => at.elapsed() < delay * WATCH_LINGER,
+            _ => false,
+        }
+    }
+
+    fn note_occupied_slots(&mut self, w: &WorkerRef) {
         for (i, remote) in w.shared.remotes.iter().enumerate() {
             if i != w.index && remote.lifo.is_occupied() {
                 self.watch.push((i, remote.poll_seq.load(Relaxed)));
             }
         }
-        self.start_watching(w);
     }
 
     fn start_watching(&mut self, w: &WorkerRef) {
