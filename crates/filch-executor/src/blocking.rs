@@ -7,7 +7,7 @@
 //! the pool's queue and threads; it must not run async tasks.
 
 use crate::loom::atomic::AtomicUsize;
-use crate::loom::{Condvar, Mutex};
+use crate::loom::{Condvar, CvMutex};
 use crate::tasks::{self, Id, JoinHandle, Notified, Schedule, Task};
 use crate::{Handle, context};
 use std::collections::VecDeque;
@@ -26,7 +26,7 @@ pub(crate) struct BlockingPool {
 }
 
 struct Inner {
-    state: Mutex<State>,
+    state: CvMutex<State>,
     /// Idle threads wait here for work.
     work: Condvar,
     /// Shutdown waits here for threads to exit.
@@ -94,7 +94,7 @@ impl BlockingPool {
     ) -> BlockingPool {
         BlockingPool {
             inner: Arc::new(Inner {
-                state: Mutex::new(State {
+                state: CvMutex::new(State {
                     queue: VecDeque::new(),
                     num_threads: 0,
                     num_idle: 0,

@@ -54,27 +54,55 @@ mod imp {
         }
     }
 
-    /// A condition variable with one API over parking_lot and loom.
+    /// The mutex that goes with [`Condvar`]: std's, because std's condition
+    /// variable is a bare futex word on Linux (parking_lot's goes through a
+    /// global hash table of wait queues), and these two exist for the
+    /// park/unpark path.
     #[derive(Debug, Default)]
-    pub(crate) struct Condvar(parking_lot::Condvar);
+    pub(crate) struct CvMutex<T>(std::sync::Mutex<T>);
+
+    pub(crate) type CvMutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
+
+    impl<T> CvMutex<T> {
+        pub(crate) const fn new(value: T) -> CvMutex<T> {
+            CvMutex(std::sync::Mutex::new(value))
+        }
+
+        /// Poisoning is ignored: no code holding these locks can leave the
+        /// data half-updated (they guard `()` or plain counters).
+        #[inline]
+        pub(crate) fn lock(&self) -> CvMutexGuard<'_, T> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        }
+    }
+
+    /// A condition variable with one API over std and loom.
+    #[derive(Debug, Default)]
+    pub(crate) struct Condvar(std::sync::Condvar);
 
     impl Condvar {
         pub(crate) const fn new() -> Condvar {
-            Condvar(parking_lot::Condvar::new())
+            Condvar(std::sync::Condvar::new())
         }
 
-        pub(crate) fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-            self.0.wait(&mut guard);
-            guard
+        pub(crate) fn wait<'a, T>(&self, guard: CvMutexGuard<'a, T>) -> CvMutexGuard<'a, T> {
+            self.0
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
 
         /// Waits at most `dur`; the flag says whether the wait timed out.
         pub(crate) fn wait_timeout<'a, T>(
             &self,
-            mut guard: MutexGuard<'a, T>,
+            guard: CvMutexGuard<'a, T>,
             dur: std::time::Duration,
-        ) -> (MutexGuard<'a, T>, bool) {
-            let res = self.0.wait_for(&mut guard, dur);
+        ) -> (CvMutexGuard<'a, T>, bool) {
+            let (guard, res) = self
+                .0
+                .wait_timeout(guard, dur)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             (guard, res.timed_out())
         }
 
@@ -118,7 +146,10 @@ mod imp {
         }
     }
 
-    /// A condition variable with one API over parking_lot and loom.
+    /// Under loom, the condition variable's mutex is loom's mutex.
+    pub(crate) type CvMutex<T> = Mutex<T>;
+
+    /// A condition variable with one API over std and loom.
     #[derive(Debug, Default)]
     pub(crate) struct Condvar(loom::sync::Condvar);
 

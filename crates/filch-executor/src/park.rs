@@ -15,7 +15,7 @@
 
 use crate::driver::{Driver, Park};
 use crate::loom::atomic::AtomicUsize;
-use crate::loom::{Arc, Condvar, Mutex};
+use crate::loom::{Arc, Condvar, CvMutex, Mutex};
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,7 @@ pub struct Unparker {
 
 struct Inner {
     state: AtomicUsize,
-    mutex: Mutex<()>,
+    mutex: CvMutex<()>,
     condvar: Condvar,
     driver: Option<std::sync::Arc<DriverSlot>>,
 }
@@ -76,7 +76,7 @@ impl Parker {
         Parker {
             inner: Arc::new(Inner {
                 state: AtomicUsize::new(EMPTY),
-                mutex: Mutex::new(()),
+                mutex: CvMutex::new(()),
                 condvar: Condvar::new(),
                 driver,
             }),

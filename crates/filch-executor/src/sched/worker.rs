@@ -266,7 +266,11 @@ impl Core {
             self.is_searching = false;
             if w.shared.idle.transition_worker_from_searching() {
                 // We were the last searcher and found work: there may be
-                // more, so make sure someone else looks.
+                // more, so make sure someone else looks. Before the poll,
+                // not after: measured on a request-reply exchange, waking
+                // after the first poll was 2.3x slower per round trip (the
+                // second worker's wake-up keeps a CPU from idling just as
+                // the reply's wake-up needs one).
                 w.shared.notify_parked();
             }
         }
