@@ -80,7 +80,7 @@ where
     )
 }
 
-/// `read(2)` into the uninitialised tail of a buffer (for hyper).
+/// `recv(2)` into the uninitialised tail of a buffer (for hyper).
 #[cfg(feature = "hyper")]
 pub(crate) fn poll_read_uninit<T: AsFd>(
     io: &PollEvented<T>,
@@ -90,7 +90,7 @@ pub(crate) fn poll_read_uninit<T: AsFd>(
     io.registration().poll_io(
         cx,
         Direction::Read,
-        || crate::sys::read_uninit(io.get_ref(), buf),
+        || crate::sys::recv_uninit(io.get_ref(), buf),
         |_| false,
     )
 }
