@@ -52,7 +52,7 @@ pub mod task {
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::park::{DriverSlot, Parker, Unparker};
-    pub use crate::sched::idle::Idle;
+    pub use crate::sched::idle::{Idle, Watchers};
     pub use crate::sched::queue::{Injector, IntoPtr, LifoSlot, Local, Steal, Stealer};
     pub use crate::tasks::Id;
     pub use crate::tasks::{JoinHandle, Notified, Schedule, Task, new_unbound};

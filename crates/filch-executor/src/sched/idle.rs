@@ -15,6 +15,9 @@
 //!   then this final look sees the work; or the producer saw it gone, and
 //!   then the producer woke someone. No wake-up is lost.
 //!
+//! Also the count of LIFO watchers ([`Watchers`]) and its handshake with a
+//! worker filling its LIFO slot.
+//!
 //! Owns these counters and the sleepers list; it does not touch queues.
 
 use crate::loom::Mutex;
@@ -144,6 +147,60 @@ impl Idle {
     /// wait for someone to notice it).
     pub fn nobody_looking(&self) -> bool {
         self.should_notify(self.state.load(SeqCst))
+    }
+}
+
+/// How many parked workers watch other workers' LIFO slots (`worker.rs`):
+/// the handshake between a worker that fills its slot and a parked worker
+/// that gives up watching.
+///
+/// A filler calls [`none_after_fill`](Self::none_after_fill) and, if true,
+/// wakes a sleeper; a parked worker that finds nothing to watch calls
+/// [`remove`](Self::remove), then [`before_last_look`](Self::before_last_look),
+/// then looks at the slots once more. With a `SeqCst` fence on each side
+/// between its write (the fill; the decrement) and its read (the count; the
+/// slots), one of the two sees the other: the task is watched, or a sleeper
+/// is woken for it. Written at every park, read at every fill: on its own
+/// cache line.
+#[derive(Default)]
+pub struct Watchers(crossbeam_utils::CachePadded<AtomicUsize>);
+
+impl Watchers {
+    /// Nobody watching.
+    pub fn new() -> Watchers {
+        Watchers(crossbeam_utils::CachePadded::new(AtomicUsize::new(0)))
+    }
+
+    /// A parked worker starts watching.
+    pub fn add(&self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+
+    /// A worker stops watching (woken, or nothing to watch).
+    pub fn remove(&self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+
+    /// After filling a LIFO slot: true if nobody watches (then the filler
+    /// wakes a sleeper if nobody else is looking).
+    pub fn none_after_fill(&self) -> bool {
+        // Orders the fill before the read of the count.
+        fence(SeqCst);
+        self.0.load(Relaxed) == 0
+    }
+
+    /// Between giving up the role and the last look at the slots.
+    pub fn before_last_look(&self) {
+        // Orders the decrement before the reads of the slots.
+        fence(SeqCst);
+    }
+}
+
+impl std::fmt::Debug for Watchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Watchers")
+            .field(&self.0.load(Relaxed))
+            .finish()
     }
 }
 

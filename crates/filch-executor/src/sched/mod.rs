@@ -30,7 +30,7 @@ use crate::tasks::list::OwnedTasks;
 use crate::tasks::{self, Id, JoinHandle, Meta, Notified, Schedule, SpawnMeta, Task};
 use crate::{context, driver};
 use crossbeam_utils::CachePadded;
-use idle::Idle;
+use idle::{Idle, Watchers};
 use queue::{Injector, LifoSlot, Stealer};
 use std::any::Any;
 use std::future::Future;
@@ -78,7 +78,7 @@ pub(crate) struct Shared {
     /// own cache line, away from `shutdown` and `config`, which every worker
     /// reads per task (sharing a line with them cost ~10% on a mutex
     /// convoy, measured).
-    pub(crate) watchers: CachePadded<AtomicUsize>,
+    pub(crate) watchers: Watchers,
     /// The `block_on` calls in progress, each with its idle flag.
     pub(crate) block_ons: parking_lot::Mutex<Vec<Arc<BlockOnState>>>,
 }
@@ -203,7 +203,7 @@ impl Shared {
             blocking,
             config,
             shutdown: AtomicBool::new(false),
-            watchers: CachePadded::new(AtomicUsize::new(0)),
+            watchers: Watchers::new(),
             block_ons: parking_lot::Mutex::new(Vec::new()),
         }
     }

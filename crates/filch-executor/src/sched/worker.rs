@@ -30,7 +30,6 @@ use super::queue::{Local, Steal};
 use super::{SchedRef, Shared};
 use crate::coop;
 use crate::driver::WorkerDriver;
-use crate::loom::atomic::fence;
 use crate::park::Parker;
 use crate::tasks::Notified;
 use crate::{Handle, context};
@@ -105,10 +104,7 @@ impl WorkerRef {
         if self.shared.config.lifo_steal_delay.is_none() || self.defer_notify.get() {
             return;
         }
-        // Orders the push into the slot before the read of `watchers`
-        // (pairs with the fence in `observe_lifo_slots`).
-        fence(SeqCst);
-        if self.shared.watchers.load(Relaxed) == 0 && self.shared.idle.nobody_looking() {
+        if self.shared.watchers.none_after_fill() && self.shared.idle.nobody_looking() {
             self.shared.notify_parked();
         }
     }
@@ -429,10 +425,9 @@ impl Core {
             // timer-register exit). Drop the role first, then look once
             // more: a worker filling its slot after our look either sees no
             // watcher and wakes a sleeper (`ensure_lifo_watcher`), or its
-            // task is seen by this second look. The fences order each
-            // side's write before its read.
+            // task is seen by this second look (idle.rs, `Watchers`).
             self.stop_watching(w);
-            fence(SeqCst);
+            w.shared.watchers.before_last_look();
             self.note_occupied_slots(w);
             if self.watch.is_empty() {
                 return;
@@ -464,7 +459,7 @@ impl Core {
     fn start_watching(&mut self, w: &WorkerRef) {
         if self.lifo_steal_delay.is_some() && !self.is_watcher {
             self.is_watcher = true;
-            w.shared.watchers.fetch_add(1, Relaxed);
+            w.shared.watchers.add();
         }
     }
 
@@ -472,7 +467,7 @@ impl Core {
         self.watch.clear();
         if self.is_watcher {
             self.is_watcher = false;
-            w.shared.watchers.fetch_sub(1, Relaxed);
+            w.shared.watchers.remove();
         }
     }
 
