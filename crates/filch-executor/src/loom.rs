@@ -68,8 +68,10 @@ mod imp {
             CvMutex(std::sync::Mutex::new(value))
         }
 
-        /// Poisoning is ignored: no code holding these locks can leave the
-        /// data half-updated (they guard `()` or plain counters).
+        /// Poisoning is ignored, as parking_lot (which these replaced)
+        /// ignores it: the critical sections (the parker's hand-off, the
+        /// blocking pool's queue and counters) run no task code, so a panic
+        /// cannot stop one halfway through an update.
         #[inline]
         pub(crate) fn lock(&self) -> CvMutexGuard<'_, T> {
             self.0
