@@ -13,7 +13,7 @@
 //! This file owns that protocol; it must not hold the lock while waking.
 
 use crate::loom::Mutex;
-use crate::wait_list::{WaitList, Waiter, release_all};
+use crate::wait_list::{WaitList, Waiter, is_older, release_all};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -204,7 +204,7 @@ impl Future for BarrierWait<'_> {
             state,
             |s| &mut s.waiters,
             NODE_RELEASED,
-            |tag| (generation.wrapping_sub(tag) as isize) > 0,
+            |tag| is_older(tag, generation),
             |_| {},
         );
         coop.made_progress();

@@ -14,7 +14,7 @@
 
 use crate::loom::Mutex;
 use crate::loom::atomic::AtomicUsize;
-use crate::wait_list::{WaitList, Waiter, release_all};
+use crate::wait_list::{WaitList, Waiter, is_older, release_all};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -141,7 +141,7 @@ impl Event {
             list,
             |l| l,
             NODE_SET,
-            |tag| (generation.wrapping_sub(tag) as isize) > 0,
+            |tag| is_older(tag, generation),
             |_| {},
         );
     }

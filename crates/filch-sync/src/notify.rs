@@ -24,7 +24,7 @@
 
 use crate::loom::Mutex;
 use crate::loom::atomic::AtomicUsize;
-use crate::wait_list::{WaitList, Waiter, WakeBatch, release_all};
+use crate::wait_list::{WaitList, Waiter, WakeBatch, is_older, release_all};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -302,12 +302,6 @@ impl Notify {
             },
         );
     }
-}
-
-/// Whether `tag` is from an earlier `notify_waiters` generation than
-/// `calls` (wrapping: generations are compared by distance).
-fn is_older(tag: usize, calls: usize) -> bool {
-    (calls.wrapping_sub(tag) as isize) > 0
 }
 
 impl Default for Notify {

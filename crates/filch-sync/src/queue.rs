@@ -19,7 +19,7 @@
 //! not hold the lock while waking or while dropping items.
 
 use crate::loom::Mutex;
-use crate::wait_list::{WaitList, Waiter, release_all};
+use crate::wait_list::{WaitList, Waiter, is_older, release_all};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
@@ -301,7 +301,7 @@ impl<T, S: Store<T>> Core<T, S> {
             st,
             |s| &mut s.joiners,
             NODE_WOKEN,
-            |tag| (generation.wrapping_sub(tag) as isize) > 0,
+            |tag| is_older(tag, generation),
             |_| {},
         );
     }

@@ -338,6 +338,14 @@ impl WaitList {
     }
 }
 
+/// Whether a waiter tagged with generation `tag` queued before generation
+/// `current` began. Generations are wrapping counters compared by distance,
+/// so the answer stays right across the wrap (as long as fewer than half
+/// the counter's range of generations pass while one waiter waits).
+pub(crate) fn is_older(tag: usize, current: usize) -> bool {
+    (current.wrapping_sub(tag) as isize) > 0
+}
+
 /// Releases, with final state `state`, every waiter at the front of the
 /// list reached through `list` whose tag satisfies `older`, a batch at a
 /// time: the lock is dropped to wake each batch and taken again for the
