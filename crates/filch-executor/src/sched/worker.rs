@@ -333,9 +333,12 @@ impl Core {
         // sleeper and no watcher and wake us for nothing. Under a mutex
         // convoy the slot is filled every few hundred nanoseconds, and that
         // window cost a futex wake-up per park (measured: 150 per 5,000
-        // lock hand-offs, 1.4x slower). `observe_lifo_slots` below drops
-        // the role again if nobody else is awake.
-        self.start_watching(w);
+        // lock hand-offs, 1.4x slower). Only while slots were seen occupied
+        // lately (a convoy): otherwise the role is two contended atomic
+        // operations per park for nothing, and `observe_lifo_slots` decides.
+        if self.saw_occupied_lately() {
+            self.start_watching(w);
+        }
         let was_searching = std::mem::take(&mut self.is_searching);
         let last_searcher = w
             .shared
@@ -358,7 +361,6 @@ impl Core {
                     driver.process();
                 }
             });
-            let woken = &w.shared.remotes[w.index].woken;
             if w.shared.is_shutdown() {
                 self.stop_watching(w);
                 return;
@@ -367,7 +369,7 @@ impl Core {
                 // A producer woke us and counted us as a searcher.
                 self.is_searching = true;
                 self.stop_watching(w);
-                woken.store(false, SeqCst);
+                clear_woken(w);
                 return;
             }
             if let Some(task) = self.steal_stuck_lifo(w) {
@@ -378,14 +380,14 @@ impl Core {
                 // ourselves awake before clearing `woken`.
                 self.is_searching = w.shared.idle.unpark_self(w.index);
                 self.stop_watching(w);
-                woken.store(false, SeqCst);
+                clear_woken(w);
                 return;
             }
             // Woken, still counted parked, and nothing came of it (e.g. a
             // paused clock jumped to a deadline that only moved timers
             // between wheel levels): if the runtime is idle now, say so
             // again, or virtual time would stop here.
-            woken.store(false, SeqCst);
+            clear_woken(w);
             if w.shared.idle.num_unparked() == 0 {
                 w.shared.check_idle();
             }
@@ -426,6 +428,11 @@ impl Core {
             // more: a worker filling its slot after our look either sees no
             // watcher and wakes a sleeper (`ensure_lifo_watcher`), or its
             // task is seen by this second look (idle.rs, `Watchers`).
+            if !self.is_watcher {
+                // Never counted during this park: a filler cannot have
+                // skipped its wake-up because of us.
+                return;
+            }
             self.stop_watching(w);
             w.shared.watchers.before_last_look();
             self.note_occupied_slots(w);
@@ -483,6 +490,18 @@ impl Core {
             }
         }
         None
+    }
+}
+
+/// Clears the worker's `woken` flag (see `Remote::woken`). It is almost
+/// always already clear, and the flag shares its cache line with what other
+/// workers read: look before writing. A flag set before the wake-up that
+/// brought us here is seen by the load (the unpark orders it before); one
+/// set after it comes with another unpark, and the next pass clears it.
+fn clear_woken(w: &WorkerRef) {
+    let woken = &w.shared.remotes[w.index].woken;
+    if woken.load(Relaxed) {
+        woken.store(false, SeqCst);
     }
 }
 
