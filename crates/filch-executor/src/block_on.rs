@@ -1,11 +1,17 @@
 //! `block_on`: drive one future to completion on the calling thread, parking
 //! it between polls (asyncio's `run_until_complete`).
 //!
-//! The future runs on the caller's thread (so it need not be `Send`); tasks
-//! it spawns run on the workers. The call registers itself with the runtime
-//! so the idle check (used by virtual time) knows whether this thread is
-//! parked: its waker marks it active *before* unparking it. Owns only the
-//! caller-side parking; it must not run tasks.
+//! The future runs on the caller's thread (so it need not be `Send`). While
+//! it waits, the thread runs tasks from the runtime's global queue, one poll
+//! at a time, and goes back to the future as soon as its waker has run
+//! (`Builder::block_on_runs_tasks`): a task woken from here, such as a
+//! server that was just sent a request, then runs without a worker being
+//! woken, and its reply reaches the future without a thread hop. The call
+//! registers itself with the runtime so the idle check (used by virtual
+//! time) knows whether this thread is parked: its waker marks it active
+//! *before* unparking it, and the thread stays active while it runs tasks.
+//! Owns the caller-side loop and parking; which tasks it may take is the
+//! scheduler's rule (`Shared::task_for_block_on`).
 
 use crate::park::{Parker, Unparker};
 use crate::sched::BlockOnState;
@@ -15,6 +21,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 struct BlockOnWaker {
     unparker: Unparker,
@@ -53,6 +60,55 @@ impl Drop for Registration<'_> {
     }
 }
 
+/// The loop of one `block_on` call, generic over its parts so that the loom
+/// model (`loom-tests/tests/executor_block_on.rs`) drives this very loop:
+/// `poll` polls the future, `next_task` hands out a queued task to run (as a
+/// closure), `on_idle` runs once the thread has said it is idle and before
+/// it parks.
+///
+/// Between polls the thread runs tasks until the queue is empty or the
+/// future has been woken; the check comes before each task, so a woken
+/// future waits at most for the task poll in progress. A wake-up can come
+/// at any point: during the poll or a task it makes `try_set_idle` fail (the
+/// state is `NOTIFIED`, not `ACTIVE`), and after `try_set_idle` it unparks
+/// the parker, whose protocol (park.rs) does not lose it.
+pub fn drive<T, R: FnOnce()>(
+    state: &BlockOnState,
+    parker: &mut Parker,
+    mut poll: impl FnMut() -> Poll<T>,
+    mut next_task: impl FnMut() -> Option<R>,
+    mut on_idle: impl FnMut(),
+) -> T {
+    loop {
+        state.set_active();
+        if let Poll::Ready(out) = poll() {
+            return out;
+        }
+        let woken = loop {
+            if state.is_notified() {
+                break true;
+            }
+            match next_task() {
+                Some(task) => task(),
+                None => break false,
+            }
+        };
+        if woken {
+            // Drop the parker's token from that wake-up (if it has landed
+            // yet) so that the next park really parks, and poll again.
+            parker.park(Some(Duration::ZERO));
+            continue;
+        }
+        // Say we are idle (unless a wake-up already came), then check whether
+        // that made the whole runtime idle; the workers check the other way
+        // round, so one of the two sees it.
+        if state.try_set_idle() {
+            on_idle();
+            parker.park(None);
+        }
+    }
+}
+
 #[track_caller]
 pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let _runtime = context::enter_runtime();
@@ -73,19 +129,16 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
 
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
-    let out = loop {
-        state.set_active();
-        if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-            break out;
-        }
-        // Say we are idle (unless a wake-up already came), then check whether
-        // that made the whole runtime idle; the workers check the other way
-        // round, so one of the two sees it.
-        if state.try_set_idle() {
-            handle.shared.check_idle();
-            parker.park(None);
-        }
-    };
+    let out = drive(
+        &state,
+        &mut parker,
+        || coop::budget(|| future.as_mut().poll(&mut cx)),
+        || {
+            let task = handle.shared.task_for_block_on()?;
+            Some(move || coop::budget(|| task.run()))
+        },
+        || handle.shared.check_idle(),
+    );
     drop(registration);
     // (If the future panics, the parker is simply not reused.)
     let _ = CACHED.try_with(|c| *c.borrow_mut() = Some(parker));

@@ -51,7 +51,9 @@ pub mod task {
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod __loom {
+    pub use crate::block_on::drive;
     pub use crate::park::{DriverSlot, Parker, Unparker};
+    pub use crate::sched::BlockOnState;
     pub use crate::sched::idle::{Idle, Watchers};
     pub use crate::sched::queue::{Injector, IntoPtr, LifoSlot, Local, Steal, Stealer};
     pub use crate::tasks::Id;

@@ -41,6 +41,7 @@ pub struct Builder {
     global_queue_interval: u32,
     event_interval: u32,
     lifo_steal_delay: Option<Duration>,
+    block_on_runs_tasks: bool,
     driver: Option<(Box<dyn Park>, Arc<dyn Driver>)>,
 }
 
@@ -52,7 +53,8 @@ impl Default for Builder {
 
 impl Builder {
     /// Defaults: one worker per available CPU, up to 512 blocking threads
-    /// with a 10 s keep-alive, and the stealable LIFO slot with a 1 ms grace.
+    /// with a 10 s keep-alive, the stealable LIFO slot with a 1 ms grace, and
+    /// `block_on` threads that run queued tasks while their future waits.
     ///
     /// ```
     /// let rt = filch_executor::Builder::new().build().unwrap();
@@ -68,6 +70,7 @@ impl Builder {
             global_queue_interval: 31,
             event_interval: 61,
             lifo_steal_delay: Some(Duration::from_millis(1)),
+            block_on_runs_tasks: true,
             driver: None,
         }
     }
@@ -98,7 +101,7 @@ impl Builder {
     ///
     /// ```
     /// let rt = filch_executor::Builder::new().thread_name("svc").worker_threads(1).build().unwrap();
-    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));
+    /// let name = rt.block_on(rt.spawn_blocking(|| std::thread::current().name().map(String::from)));
     /// assert_eq!(name.unwrap().as_deref(), Some("svc"));
     /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
@@ -185,6 +188,36 @@ impl Builder {
     /// ```
     pub fn lifo_steal_delay(&mut self, delay: Option<Duration>) -> &mut Self {
         self.lifo_steal_delay = delay;
+        self
+    }
+
+    /// Whether a thread blocked in [`Executor::block_on`] runs tasks from the
+    /// runtime's global queue while its own future waits (default: `true`).
+    ///
+    /// On, the `block_on` thread is a helper of the pool, as asyncio's
+    /// `run()` thread runs the event loop: a task spawned or woken from
+    /// outside the workers (such as the server that `main` just sent a
+    /// request to) runs at once on the thread that is waiting for it,
+    /// without waking a worker and without a second thread hop for the
+    /// reply. The thread goes back to its own future as soon as that future
+    /// is woken, after the task poll it is in returns; so a task that blocks
+    /// inside one poll delays the `block_on` future until that poll ends.
+    /// Off, the `block_on` thread only polls its future and tasks run only
+    /// on the worker threads (tokio's multi-thread behaviour), which is what
+    /// code needs that relies on tasks running on the named worker threads.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new()
+    ///     .worker_threads(1)
+    ///     .thread_name("pool")
+    ///     .block_on_runs_tasks(false)
+    ///     .build()
+    ///     .unwrap();
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));
+    /// assert_eq!(name.unwrap().as_deref(), Some("pool"));
+    /// ```
+    pub fn block_on_runs_tasks(&mut self, on: bool) -> &mut Self {
+        self.block_on_runs_tasks = on;
         self
     }
 
@@ -294,6 +327,7 @@ impl Builder {
             global_queue_interval: self.global_queue_interval,
             event_interval: self.event_interval,
             lifo_steal_delay: self.lifo_steal_delay,
+            block_on_runs_tasks: self.block_on_runs_tasks,
         };
         let shared = Arc::new(Shared::new(
             remotes.into_boxed_slice(),
@@ -336,6 +370,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("lifo_steal_delay", &self.lifo_steal_delay)
+            .field("block_on_runs_tasks", &self.block_on_runs_tasks)
             .finish_non_exhaustive()
     }
 }
@@ -370,6 +405,12 @@ impl Executor {
 
     /// Runs `future` to completion on the current thread, with this runtime
     /// as the thread's context (so `spawn` works inside it).
+    ///
+    /// While the future waits, the thread runs tasks from the runtime's
+    /// global queue (those spawned or woken from outside the workers) and
+    /// returns to the future as soon as it is woken; see
+    /// [`Builder::block_on_runs_tasks`] for what that means and how to turn
+    /// it off.
     ///
     /// # Panics
     /// When called from a runtime worker or from inside another `block_on`:

@@ -82,6 +82,10 @@ impl Runtime {
     /// When called from a runtime worker or inside another `block_on`:
     /// blocking there would deadlock.
     ///
+    /// While the future waits, this thread runs tasks spawned or woken from
+    /// outside the workers, and goes back to the future as soon as it is
+    /// woken ([`Builder::block_on_runs_tasks`]).
+    ///
     /// ```
     /// let rt = filch::Runtime::new().unwrap();
     /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
@@ -274,6 +278,21 @@ impl Builder {
     /// ```
     pub fn lifo_steal_delay(&mut self, delay: Option<Duration>) -> &mut Self {
         self.executor.lifo_steal_delay(delay);
+        self
+    }
+
+    /// Whether the thread in [`Runtime::block_on`] (and [`run`]) runs queued
+    /// tasks while its future waits (default `true`, as asyncio's `run()`
+    /// thread runs the loop); `false` leaves tasks to the worker threads
+    /// only, as tokio does. See
+    /// [`filch_executor::Builder::block_on_runs_tasks`] for the trade-off.
+    ///
+    /// ```
+    /// let rt = filch::Runtime::builder().block_on_runs_tasks(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn block_on_runs_tasks(&mut self, on: bool) -> &mut Self {
+        self.executor.block_on_runs_tasks(on);
         self
     }
 

@@ -22,6 +22,7 @@ fn builder_settings_and_bad_input() {
         .worker_threads(2)
         .max_blocking_threads(3)
         .thread_name("api-test")
+        .block_on_runs_tasks(false)
         .build()
         .unwrap();
     let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));

@@ -48,6 +48,7 @@ pub(crate) struct Config {
     pub(crate) global_queue_interval: u32,
     pub(crate) event_interval: u32,
     pub(crate) lifo_steal_delay: Option<Duration>,
+    pub(crate) block_on_runs_tasks: bool,
 }
 
 /// The part of each worker that other threads touch.
@@ -89,7 +90,7 @@ pub(crate) struct Shared {
 /// looks idle). Going idle is a compare-exchange from `ACTIVE`, so a wake-up
 /// during the poll is never overwritten.
 #[derive(Debug, Default)]
-pub(crate) struct BlockOnState {
+pub struct BlockOnState {
     state: AtomicUsize,
 }
 
@@ -98,23 +99,31 @@ impl BlockOnState {
     const IDLE: usize = 1;
     const NOTIFIED: usize = 2;
 
-    pub(crate) fn set_active(&self) {
+    /// About to poll the future.
+    pub fn set_active(&self) {
         self.state.store(Self::ACTIVE, SeqCst);
     }
 
     /// Returns false if a wake-up arrived since `set_active` (do not park).
-    pub(crate) fn try_set_idle(&self) -> bool {
+    pub fn try_set_idle(&self) -> bool {
         self.state
             .compare_exchange(Self::ACTIVE, Self::IDLE, SeqCst, SeqCst)
             .is_ok()
     }
 
-    pub(crate) fn notify(&self) {
+    /// The future's waker ran (before it unparks the thread).
+    pub fn notify(&self) {
         self.state.store(Self::NOTIFIED, SeqCst);
     }
 
-    pub(crate) fn is_idle(&self) -> bool {
+    /// Parked with no wake-up pending.
+    pub fn is_idle(&self) -> bool {
         self.state.load(SeqCst) == Self::IDLE
+    }
+
+    /// Whether the future was woken since `set_active`.
+    pub fn is_notified(&self) -> bool {
+        self.state.load(SeqCst) == Self::NOTIFIED
     }
 }
 
@@ -159,7 +168,8 @@ impl Schedule for SchedRef {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        // SAFETY: `release` runs at completion, on a worker or in shutdown,
+        // SAFETY: `release` runs at completion, on a worker, on a `block_on`
+        // thread running queued tasks (which holds a `Handle`) or in shutdown,
         // while the task is not yet complete in the owned list's eyes, so
         // `Shared` is alive (module docs).
         let shared = unsafe { self.0.as_ref() };
@@ -205,6 +215,23 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             watchers: Watchers::new(),
             block_ons: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A task from the global queue for a `block_on` thread to run while its
+    /// future waits, if that is enabled and one is queued. Only the global
+    /// queue: a worker's own queues stay its own (and its LIFO slot keeps
+    /// the message-passing order, see `worker.rs`).
+    pub(crate) fn task_for_block_on(&self) -> Option<Notified<SchedRef>> {
+        if !self.config.block_on_runs_tasks {
+            return None;
+        }
+        loop {
+            match self.injector.steal() {
+                queue::Steal::Success(task) => return Some(task),
+                queue::Steal::Empty => return None,
+                queue::Steal::Retry => std::hint::spin_loop(),
+            }
         }
     }
 
