@@ -12,7 +12,7 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 prefix = sys.argv[2] if len(sys.argv) > 2 else ""
-runtimes = ["filch", "tokio", "async-executor", "filch-sync-on-tokio"]
+runtimes = ["filch", "filch-pool-only", "tokio", "async-executor", "filch-sync-on-tokio"]
 
 
 def fmt(ns):
@@ -34,7 +34,10 @@ for dirpath, dirnames, filenames in os.walk(root):
         rows.setdefault(group, {})[runtime] = median
 
 present = [r for r in runtimes if any(r in v for v in rows.values())]
+extra = "filch-pool-only" in present and "tokio" in present
 header = ["workload"] + present + [f"filch/{r}" for r in present if r != "filch"]
+if extra:
+    header.append("filch-pool-only/tokio")
 print("| " + " | ".join(header) + " |")
 print("|" + "---|" * len(header))
 for group in sorted(rows):
@@ -44,4 +47,7 @@ for group in sorted(rows):
         if r == "filch":
             continue
         cells.append(f"{v['filch'] / v[r]:.2f}" if "filch" in v and r in v else "–")
+    if extra:
+        p, t = v.get("filch-pool-only"), v.get("tokio")
+        cells.append(f"{p / t:.2f}" if p and t else "–")
     print("| " + " | ".join(cells) + " |")

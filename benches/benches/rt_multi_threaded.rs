@@ -1,8 +1,10 @@
 //! tokio's `rt_multi_threaded` scheduler workloads, run on filch, tokio and
 //! async-executor side by side, 2 workers each.
 //!
-//! Each workload is one criterion group whose ids are `filch`, `tokio` and
-//! `async-executor`, so one `cargo bench` run compares the three:
+//! Each workload is one criterion group whose ids are `filch`,
+//! `filch-pool-only` (filch with `block_on_runs_tasks(false)`, see
+//! `filch_rts`), `tokio` and `async-executor`, so one `cargo bench` run
+//! compares them:
 //!
 //! ```text
 //! cargo bench -p filch-benches --bench rt_multi_threaded
@@ -50,11 +52,21 @@ const STALL: Duration = Duration::from_micros(10);
 
 // ---- the three runtimes ----------------------------------------------------
 
-fn filch_rt() -> filch_executor::Executor {
-    filch_executor::Builder::new()
-        .worker_threads(WORKERS)
-        .build()
-        .expect("filch runtime")
+/// filch twice: with its defaults (`filch`), and with the `block_on` thread
+/// leaving every task to the workers (`filch-pool-only`, tokio's
+/// multi-thread behaviour), so that what the helping `block_on` thread
+/// brings can be told from the rest. Built one at a time, as iterated.
+fn filch_rts() -> impl Iterator<Item = (&'static str, filch_executor::Executor)> {
+    [("filch", true), ("filch-pool-only", false)]
+        .into_iter()
+        .map(|(id, helps)| {
+            let rt = filch_executor::Builder::new()
+                .worker_threads(WORKERS)
+                .block_on_runs_tasks(helps)
+                .build()
+                .expect("filch runtime");
+            (id, rt)
+        })
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -133,9 +145,8 @@ fn spawn_many_local(c: &mut Criterion) {
     let (tx, rx) = mpsc::sync_channel::<()>(1000);
     let rem = Arc::new(AtomicUsize::new(0));
 
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
+    for (id, rt) in filch_rts() {
+        g.bench_function(id, |b| {
             b.iter(|| {
                 rem.store(NUM_SPAWN, Relaxed);
                 rt.block_on(async {
@@ -210,12 +221,11 @@ enum Busy {
 fn spawn_many_remote(c: &mut Criterion, name: &str, busy: Busy, n: usize) {
     let mut g = group(c, name);
 
-    {
-        let rt = filch_rt();
+    for (id, rt) in filch_rts() {
         let flag = Arc::new(AtomicBool::new(true));
         filch_background(&rt, busy, &flag);
         let mut handles = Vec::with_capacity(n);
-        g.bench_function("filch", |b| {
+        g.bench_function(id, |b| {
             b.iter(|| {
                 for _ in 0..n {
                     handles.push(rt.spawn(async {}));
@@ -388,9 +398,8 @@ fn yield_many(c: &mut Criterion) {
     let mut g = group(c, "yield_many");
     let (tx, rx) = mpsc::sync_channel::<()>(YIELD_TASKS);
 
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
+    for (id, rt) in filch_rts() {
+        g.bench_function(id, |b| {
             b.iter(|| {
                 for _ in 0..YIELD_TASKS {
                     let tx = tx.clone();
@@ -457,9 +466,8 @@ fn ping_pong(c: &mut Criterion) {
     let (done_tx, done_rx) = mpsc::sync_channel::<()>(1000);
     let rem = Arc::new(AtomicUsize::new(0));
 
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
+    for (id, rt) in filch_rts() {
+        g.bench_function(id, |b| {
             b.iter(|| {
                 let (done_tx, rem) = (done_tx.clone(), rem.clone());
                 rem.store(NUM_PINGS, Relaxed);
@@ -590,9 +598,8 @@ fn chained_spawn(c: &mut Criterion) {
         }
     }
 
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
+    for (id, rt) in filch_rts() {
+        g.bench_function(id, |b| {
             b.iter(|| {
                 let done_tx = done_tx.clone();
                 rt.block_on(async {

@@ -5,12 +5,14 @@
 //! signatures, so the same code compiles against both. The filch side runs
 //! on a 2-worker `filch_executor::Executor`, the tokio side on a 2-worker
 //! tokio multi-thread runtime. Group names are `sync/<workload>` with the
-//! functions `filch`, `tokio` and `filch-sync-on-tokio` (filch's primitives
-//! on tokio's runtime, to tell the primitive's cost from the executor's);
-//! results and their reading are in `docs/benchmarks.md`.
+//! functions `filch`, `filch-pool-only` (filch with
+//! `block_on_runs_tasks(false)`: the `block_on` thread only polls its
+//! future, as tokio's does), `tokio` and `filch-sync-on-tokio` (filch's
+//! primitives on tokio's runtime, to tell the primitive's cost from the
+//! executor's); results and their reading are in `docs/benchmarks.md`.
 //!
 //! This file owns the sync benchmarks only; it must not tune either
-//! runtime beyond its worker count.
+//! runtime beyond its worker count (and the one filch switch above).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::future::Future;
@@ -27,9 +29,12 @@ mod filch_side {
     pub struct Rt(pub filch_executor::Executor);
 
     impl Rt {
-        pub fn new() -> Rt {
+        /// `helps`: whether the `block_on` thread runs queued tasks while
+        /// its future waits (filch's default).
+        pub fn new(helps: bool) -> Rt {
             Rt(filch_executor::Builder::new()
                 .worker_threads(super::WORKERS)
+                .block_on_runs_tasks(helps)
                 .build()
                 .unwrap())
         }
@@ -248,15 +253,15 @@ workloads!(tokio_work, tokio_side);
 macro_rules! group {
     ($c:expr, $name:expr, |$w:ident, $s:ident| $body:expr, $make:expr) => {{
         let mut g = $c.benchmark_group(format!("sync/{}", $name));
-        {
+        for (id, helps) in [("filch", true), ("filch-pool-only", false)] {
             use filch_work as $w;
-            let rt = filch_side::Rt::new();
+            let rt = filch_side::Rt::new(helps);
             let $s = {
                 #[allow(unused_imports)]
                 use filch_sync as sync;
                 rt.block_on(async { $make })
             };
-            g.bench_function("filch", |b| b.iter(|| rt.block_on($body)));
+            g.bench_function(id, |b| b.iter(|| rt.block_on($body)));
         }
         {
             use tokio_work as $w;
