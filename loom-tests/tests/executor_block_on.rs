@@ -18,6 +18,29 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::task::Poll;
 
+/// Runs the real loop on a future that is ready once `done` is set, with
+/// tasks from `next_task`.
+fn drive_until_done<R: FnOnce()>(
+    state: &BlockOnState,
+    parker: &mut Parker,
+    done: &AtomicBool,
+    next_task: impl FnMut() -> Option<R>,
+) {
+    drive(
+        state,
+        parker,
+        || {
+            if done.load(Acquire) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        },
+        next_task,
+        || {},
+    );
+}
+
 /// What the future's waker does (`BlockOnWaker`): state first, then unpark.
 fn wake(state: &BlockOnState, unparker: &filch_executor::__loom::Unparker) {
     state.notify();
@@ -46,25 +69,13 @@ fn remote_wake_vs_running_tasks_and_parking() {
             })
         };
 
-        drive(
-            &state,
-            &mut parker,
-            || {
-                if done.load(Acquire) {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            },
-            || {
-                let _ = queue.lock().unwrap().pop_front()?;
-                let ran = ran.clone();
-                Some(move || {
-                    ran.fetch_add(1, SeqCst);
-                })
-            },
-            || {},
-        );
+        drive_until_done(&state, &mut parker, &done, || {
+            let _ = queue.lock().unwrap().pop_front()?;
+            let ran = ran.clone();
+            Some(move || {
+                ran.fetch_add(1, SeqCst);
+            })
+        });
         th.join().unwrap();
         let left = queue.lock().unwrap().len();
         assert_eq!(ran.load(SeqCst) + left, 1);
@@ -114,22 +125,10 @@ fn block_on_thread_and_worker_race_for_the_waking_task() {
                 })
             };
 
-            drive(
-                &state,
-                &mut parker,
-                || {
-                    if done.load(Acquire) {
-                        Poll::Ready(())
-                    } else {
-                        Poll::Pending
-                    }
-                },
-                || {
-                    queue.lock().unwrap().pop_front()?;
-                    Some(make_task())
-                },
-                || {},
-            );
+            drive_until_done(&state, &mut parker, &done, || {
+                queue.lock().unwrap().pop_front()?;
+                Some(make_task())
+            });
             th.join().unwrap();
             assert_eq!(ran.load(SeqCst), 1);
             assert!(queue.lock().unwrap().is_empty());
