@@ -2,10 +2,11 @@
 //! (`Builder::block_on_runs_tasks`), and goes back to its future as soon as
 //! it is woken.
 //!
-//! Each test makes the runtime's only worker unable to run anything (it is
-//! held inside one poll, waiting on a std channel), so that whatever runs a
-//! task here can only be the `block_on` thread. A watchdog releases the
-//! worker after a while so that a broken build fails instead of hanging.
+//! The tests with the switch on make the runtime's only worker unable to run
+//! anything (it is held inside one poll, waiting on a std channel), so that
+//! whatever runs a task there can only be the `block_on` thread. The hold
+//! ends by itself after 20 s, so that a broken build fails instead of
+//! hanging.
 
 use filch_executor::{Builder, Executor, spawn};
 use std::sync::Arc;
