@@ -14,6 +14,17 @@ fn rt(workers: usize) -> Executor {
     Builder::new().worker_threads(workers).build().unwrap()
 }
 
+/// One worker and nothing else running tasks: for tests of what a single
+/// worker does with its own tasks (the `block_on` thread would otherwise
+/// run some of them itself and the test would prove nothing).
+fn one_worker_only() -> Executor {
+    Builder::new()
+        .worker_threads(1)
+        .block_on_runs_tasks(false)
+        .build()
+        .unwrap()
+}
+
 /// Counts drops, so a test can prove a future was dropped.
 struct DropCounter(Arc<AtomicUsize>);
 impl Drop for DropCounter {
@@ -467,7 +478,7 @@ fn handle_current_and_enter() {
 #[test]
 fn yield_now_lets_others_run() {
     // One worker: a task that yields must let a task queued behind it run.
-    let rt = rt(1);
+    let rt = one_worker_only();
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     let out = rt.block_on(async move {
@@ -490,7 +501,7 @@ fn yield_now_lets_others_run() {
 fn coop_budget_stops_an_always_ready_task_from_starving_others() {
     // A task whose loop is always ready (it awaits finished join handles)
     // must still let a sibling on the same single worker run.
-    let rt = rt(1);
+    let rt = one_worker_only();
     let flag = Arc::new(AtomicBool::new(false));
     let f = flag.clone();
     let out = rt.block_on(async move {

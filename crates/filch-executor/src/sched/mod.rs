@@ -226,13 +226,7 @@ impl Shared {
         if !self.config.block_on_runs_tasks {
             return None;
         }
-        loop {
-            match self.injector.steal() {
-                queue::Steal::Success(task) => return Some(task),
-                queue::Steal::Empty => return None,
-                queue::Steal::Retry => std::hint::spin_loop(),
-            }
-        }
+        queue::steal_retrying(|| self.injector.steal())
     }
 
     /// Queues a task from a thread that is not one of our workers.

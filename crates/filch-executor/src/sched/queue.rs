@@ -108,6 +108,18 @@ impl<T: IntoPtr> Drop for LifoSlot<T> {
     }
 }
 
+/// Runs a steal until it gives an answer (a task, or empty), retrying when
+/// it lost a race with another thief.
+pub(crate) fn steal_retrying<T>(mut f: impl FnMut() -> Steal<T>) -> Option<T> {
+    loop {
+        match f() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}
+
 #[cfg(not(loom))]
 pub use crossbeam_deque::{Injector, Steal, Stealer, Worker as Local};
 

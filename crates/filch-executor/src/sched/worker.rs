@@ -26,7 +26,7 @@
 //! Owns the loop and the parking decision; the wake-up bookkeeping is in
 //! `idle.rs`, the queues in `queue.rs`.
 
-use super::queue::{Local, Steal};
+use super::queue::{Local, steal_retrying};
 use super::{SchedRef, Shared};
 use crate::coop;
 use crate::driver::WorkerDriver;
@@ -509,16 +509,6 @@ fn clear_woken(w: &WorkerRef) {
 /// (no read-modify-write) is enough.
 fn bump(seq: &crate::loom::atomic::AtomicUsize) {
     seq.store(seq.load(Relaxed).wrapping_add(1), Relaxed);
-}
-
-fn steal_retrying(mut f: impl FnMut() -> Steal<Task>) -> Option<Task> {
-    loop {
-        match f() {
-            Steal::Success(task) => return Some(task),
-            Steal::Empty => return None,
-            Steal::Retry => std::hint::spin_loop(),
-        }
-    }
 }
 
 /// A small xorshift generator for picking steal victims.
