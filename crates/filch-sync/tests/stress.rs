@@ -285,6 +285,12 @@ fn notify_one_as_a_condition_variable_loses_no_wake_up() {
                             notified.await;
                         }
                     }
+                    // Pass on what this consumer may have taken and not
+                    // used: the wake-up (or the single permit two
+                    // `notify_one`s collapsed into) that brought it here
+                    // can stand for more tokens than its quota had left,
+                    // and the consumers still waiting need one of them.
+                    notify.notify_one();
                 }));
             }
             for _ in 0..4 {
