@@ -2,7 +2,8 @@
 //! Loom models of filch-io's readiness protocol (`reactor/scheduled_io.rs`):
 //! the reactor setting readiness and taking wakers, tasks registering
 //! wakers and clearing readiness with a tick, and deregistration / reactor
-//! shutdown, in every interleaving loom explores.
+//! shutdown, a short read's presumed clear racing the hang-up watch's
+//! report and urgent data, in every interleaving loom explores.
 //!
 //! The invariant in every model is "no lost wake-up": a task whose poll
 //! returned `Pending` is woken by whatever made it ready, and a readiness
@@ -14,7 +15,9 @@
 
 mod common;
 
-use filch_io::__loom::{Direction, Interest, READABLE, Rearm, ScheduledIo, WRITABLE};
+use filch_io::__loom::{
+    Direction, Interest, READ_CLOSED, READABLE, Rearm, ScheduledIo, URGENT, WRITABLE,
+};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -98,6 +101,85 @@ fn stale_clear_does_not_lose_a_new_event() {
         assert!(
             again.is_ready() || woken.0.load(SeqCst),
             "edge lost: cleared by a stale tick and nobody woken"
+        );
+    });
+}
+
+/// The task saw its stream readable and its read came back short, so it
+/// presumes the receive buffer drained (`clear_presumed`); meanwhile the
+/// hang-up watch reports the FIN that came with that data. Whatever the
+/// order, the task is not left waiting: it sees the read direction ready or
+/// is woken, and from then on reads stay ready (the FIN is sticky).
+#[test]
+fn hangup_vs_presumed_clear() {
+    common::model("hangup_vs_presumed_clear", || {
+        let io = Arc::new(ScheduledIo::new(READABLE));
+        let (_, noop) = flag();
+        let Poll::Ready(seen) =
+            io.poll_ready(&mut Context::from_waker(&noop), Direction::Read, None)
+        else {
+            panic!("initially readable");
+        };
+        let reactor = {
+            let io = io.clone();
+            thread::spawn(move || dispatch(&io, READABLE | READ_CLOSED))
+        };
+        io.clear_presumed(seen);
+        let (woken, waker) = flag();
+        let again = io.poll_ready(&mut Context::from_waker(&waker), Direction::Read, None);
+        reactor.join().unwrap();
+        assert!(
+            again.is_ready() || woken.0.load(SeqCst),
+            "hang-up lost: presumed drained and nobody woken"
+        );
+        // Neither kind of clear can take the hang-up away.
+        let mut cx = Context::from_waker(&noop);
+        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read, None) else {
+            panic!("a hang-up must keep the read direction ready");
+        };
+        io.clear_presumed(ev);
+        io.clear_readiness(ev);
+        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
+        // The write direction is not affected by a read hang-up.
+        assert!(io.poll_ready(&mut cx, Direction::Write, None).is_pending());
+    });
+}
+
+/// Urgent data reported before or during a short read: a read stops short
+/// at the urgent mark, so the presumption must not clear what is behind
+/// it. After the report the read direction stays ready however the clear
+/// and the dispatch interleave; a presumed clear without urgent data does
+/// clear.
+#[test]
+fn urgent_data_turns_presumption_off() {
+    common::model("urgent_data_turns_presumption_off", || {
+        let io = Arc::new(ScheduledIo::new(READABLE));
+        let (_, noop) = flag();
+        let mut cx = Context::from_waker(&noop);
+        let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read, None) else {
+            panic!("initially readable");
+        };
+        let reactor = {
+            let io = io.clone();
+            thread::spawn(move || dispatch(&io, READABLE | URGENT))
+        };
+        io.clear_presumed(seen);
+        reactor.join().unwrap();
+        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read, None) else {
+            panic!("the urgent report's readiness was presumed away");
+        };
+        io.clear_presumed(ev);
+        assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
+        // Without urgent data, a presumed clear is a clear.
+        let plain = ScheduledIo::new(READABLE);
+        let Poll::Ready(ev) = plain.poll_ready(&mut cx, Direction::Read, None) else {
+            panic!("initially readable");
+        };
+        plain.clear_presumed(ev);
+        assert!(
+            plain
+                .poll_ready(&mut cx, Direction::Read, None)
+                .is_pending()
         );
     });
 }

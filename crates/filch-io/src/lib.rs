@@ -112,6 +112,7 @@ pub fn driver() -> std::io::Result<(Box<dyn Park>, Arc<dyn Driver>)> {
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::reactor::scheduled_io::{
-        Direction, Interest, READABLE, ReadyEvent, Rearm, ScheduledIo, WRITABLE,
+        Direction, Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT,
+        WRITABLE,
     };
 }

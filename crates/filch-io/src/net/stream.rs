@@ -7,7 +7,7 @@
 //! slots: callers own the direction (`&mut` access, or one split half).
 //! This module must not know which protocol a stream speaks.
 
-use crate::reactor::registration::PollEvented;
+use crate::reactor::registration::{Drained, PollEvented};
 use crate::reactor::scheduled_io::Direction;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::AsFd;
@@ -22,8 +22,34 @@ where
     T: AsFd,
     for<'a> &'a T: Read,
 {
-    io.registration()
-        .poll_io(cx, Direction::Read, || io.get_ref().read(buf), |_| false)
+    let len = buf.len();
+    io.registration().poll_io(
+        cx,
+        Direction::Read,
+        || io.get_ref().read(buf),
+        |&n| read_result(n, len),
+    )
+}
+
+/// A read of `n` bytes into `len` bytes of room. Short (and not end of
+/// stream) means the receive buffer was drained, unless a FIN came with the
+/// data; the reactor decides what that allows (`reactor/mod.rs`).
+fn read_result(n: usize, len: usize) -> Drained {
+    if n > 0 && n < len {
+        Drained::ShortRead
+    } else {
+        Drained::No
+    }
+}
+
+/// A write of `n` of `len` bytes: short means the send buffer is full, so
+/// waiting for the next writable edge needs no `WouldBlock` syscall first.
+fn write_result(n: usize, len: usize) -> Drained {
+    if n > 0 && n < len {
+        Drained::Yes
+    } else {
+        Drained::No
+    }
 }
 
 pub(crate) fn poll_read_vectored<T>(
@@ -35,11 +61,12 @@ where
     T: AsFd,
     for<'a> &'a T: Read,
 {
+    let len: usize = bufs.iter().map(|b| b.len()).sum();
     io.registration().poll_io(
         cx,
         Direction::Read,
         || io.get_ref().read_vectored(bufs),
-        |_| false,
+        |&n| read_result(n, len),
     )
 }
 
@@ -56,9 +83,7 @@ where
         cx,
         Direction::Write,
         || io.get_ref().write(buf),
-        // A short write means the send buffer is full: waiting for the next
-        // writable edge needs no `EAGAIN` syscall first.
-        |&n| n > 0 && n < buf.len(),
+        |&n| write_result(n, buf.len()),
     )
 }
 
@@ -76,7 +101,7 @@ where
         cx,
         Direction::Write,
         || io.get_ref().write_vectored(bufs),
-        |&n| n > 0 && n < total,
+        |&n| write_result(n, total),
     )
 }
 
@@ -87,11 +112,12 @@ pub(crate) fn poll_read_uninit<T: AsFd>(
     cx: &mut Context<'_>,
     buf: &mut [std::mem::MaybeUninit<u8>],
 ) -> Poll<io::Result<usize>> {
+    let len = buf.len();
     io.registration().poll_io(
         cx,
         Direction::Read,
         || crate::sys::recv_uninit(io.get_ref(), buf),
-        |_| false,
+        |&n| read_result(n, len),
     )
 }
 

@@ -275,6 +275,7 @@ impl TcpStream {
                 let stream = TcpStream {
                     io: PollEvented::new(std::net::TcpStream::from(fd), 0)?,
                 };
+                stream.io.registration().allow_presume();
                 stream.wait_connected().await?;
                 Ok(stream)
             }
@@ -309,9 +310,11 @@ impl TcpStream {
 
     /// A connected, non-blocking std stream into a registered one.
     pub(crate) fn from_connected(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
+        let stream = TcpStream {
             io: PollEvented::new(stream, READABLE | WRITABLE)?,
-        })
+        };
+        stream.io.registration().allow_presume();
+        Ok(stream)
     }
 
     /// Wraps a connected std stream (made non-blocking here) in the current

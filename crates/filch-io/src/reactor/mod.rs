@@ -17,6 +17,14 @@
 //!   slab slot for release; [`Reactor::park`] frees queued slots before it
 //!   waits, when no event harvested earlier is still being dispatched, and a
 //!   wait that starts after the delete cannot report that descriptor.
+//! * **Hang-ups beside the poller** (Linux): a TCP stream that keeps
+//!   getting short reads is also added to the [`HupWatch`], an epoll
+//!   instance that reports only `EPOLLRDHUP`, which polling cannot ask for.
+//!   From then on its reader treats a short read as "drained" and skips the
+//!   `WouldBlock` read per request, and a FIN that came with the data is
+//!   still seen: the watch reports it as `READ_CLOSED` (`scheduled_io.rs`).
+//!   Its keys are source addresses too, deleted on deregistration before
+//!   the poller's, under the same release rule.
 //! * No helper thread: the worker that holds the executor's driver lock
 //!   blocks in `Poller::wait`, dispatches readiness (waking tasks onto its
 //!   own queue) and returns; `unpark` is `Poller::notify`.
@@ -24,22 +32,26 @@
 //! This module must not know sockets: it registers descriptors and
 //! dispatches readiness; the socket types live in `net/`.
 
+pub(crate) mod hup_watch;
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;
 
 use filch_executor::{Driver, Park};
+use hup_watch::{HUP_KEY, HupWatch};
 use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
-use scheduled_io::{Interest, READABLE, Rearm, ScheduledIo, WRITABLE};
+use scheduled_io::{
+    Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT, WRITABLE,
+};
 use slab::Slab;
 use std::any::{Any, TypeId};
 use std::fmt;
 use std::io;
 use std::num::NonZeroUsize;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU8, AtomicUsize};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -86,6 +98,8 @@ pub struct Reactor {
     shared: Arc<Shared>,
     events: Events,
     wakers: Vec<Waker>,
+    /// Scratch list of hang-up keys drained from the watch.
+    hangups: Vec<usize>,
 }
 
 /// The shared half of the I/O driver: finds the reactor from sockets
@@ -114,7 +128,11 @@ pub struct ReactorHandle {
 }
 
 struct Shared {
+    // Declared (so dropped) before `hup`, which is registered in it.
     poller: Poller,
+    /// The hang-up watch, registered in `poller` under `HUP_KEY` (Linux,
+    /// edge mode; `None` elsewhere or if it could not be set up).
+    hup: Option<HupWatch>,
     trigger: Trigger,
     registry: Mutex<Registry>,
     /// Number of entries in `registry.released` (read without the lock).
@@ -150,7 +168,21 @@ pub(crate) struct Source {
     pub(crate) io: ScheduledIo,
     fd: RawFd,
     slab_key: usize,
+    /// Where this source stands on presuming short reads drained: one of
+    /// the `PRESUME_*` states. Only the reader moves it forward (it owns
+    /// the read direction); deregistration reads it.
+    presume: AtomicU8,
 }
+
+/// Not a TCP stream, or no hang-up watch: short reads prove nothing.
+const PRESUME_OFF: u8 = 0;
+/// A TCP stream that has not had a short read yet.
+const PRESUME_FIRST: u8 = 1;
+/// One short read so far. The second one adds the stream to the watch: a
+/// connection that serves one request never pays the watch's syscalls.
+const PRESUME_SECOND: u8 = 2;
+/// In the hang-up watch: short reads clear `READABLE`.
+const PRESUME_ON: u8 = 3;
 
 impl Source {
     fn poller_key(&self) -> usize {
@@ -226,15 +258,23 @@ impl Reactor {
 
     fn from_poller(poller: Poller, trigger: Trigger) -> Reactor {
         let capacity = NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero capacity");
+        let hup = match trigger {
+            Trigger::Edge => hup_watch(&poller),
+            // Re-arming a oneshot registration reports a hang-up already
+            // there, but nothing else here would use the watch.
+            Trigger::Oneshot => None,
+        };
         Reactor {
             shared: Arc::new(Shared {
                 poller,
+                hup,
                 trigger,
                 registry: Mutex::new(Registry::default()),
                 pending_release: AtomicUsize::new(0),
             }),
             events: Events::with_capacity(capacity),
             wakers: Vec::new(),
+            hangups: Vec::new(),
         }
     }
 
@@ -263,7 +303,12 @@ impl Reactor {
 
     fn dispatch(&mut self) {
         let oneshot = self.shared.trigger == Trigger::Oneshot;
+        let mut hangups = false;
         for event in self.events.iter() {
+            if event.key == HUP_KEY {
+                hangups = true;
+                continue;
+            }
             // SAFETY: every key we register is the address of a `Source`
             // held by the registry's slab, and the slab only lets it go in
             // `release_pending`, which this thread runs before a wait, never
@@ -274,6 +319,9 @@ impl Reactor {
             let mut bits = 0;
             if event.readable {
                 bits |= READABLE;
+            }
+            if event.is_priority() {
+                bits |= URGENT;
             }
             if event.writable {
                 bits |= WRITABLE;
@@ -288,10 +336,51 @@ impl Reactor {
                 source.io.dispatch(bits, None, &mut self.wakers);
             }
         }
+        if hangups {
+            self.dispatch_hangups();
+        }
         for waker in self.wakers.drain(..) {
             waker.wake();
         }
     }
+
+    /// Drains the hang-up watch and records each hang-up as `READ_CLOSED`
+    /// (with `READABLE`, waking the reader).
+    fn dispatch_hangups(&mut self) {
+        let Some(hup) = &self.shared.hup else {
+            return;
+        };
+        hup.drain(&mut self.hangups);
+        for key in self.hangups.drain(..) {
+            // SAFETY: as for the poller's keys in `dispatch`: a key in the
+            // watch is the address of a `Source` held by the slab, and
+            // deregistration deletes it from the watch before queueing the
+            // slot's release, which only this thread performs, before a
+            // wait; this drain runs after the wait, so it cannot report a
+            // freed source.
+            let source = unsafe { &*(key as *const Source) };
+            source
+                .io
+                .dispatch(READABLE | READ_CLOSED, None, &mut self.wakers);
+        }
+    }
+}
+
+/// The hang-up watch, registered in `poller`; `None` if either step fails
+/// (then streams simply never presume).
+fn hup_watch(poller: &Poller) -> Option<HupWatch> {
+    let hup = HupWatch::new().ok()?;
+    // SAFETY: the watch's descriptor lives in `Shared` next to the poller
+    // and is dropped after it (field order), so it stays open for as long
+    // as it is registered — polling's contract for `add`.
+    let added = unsafe {
+        poller.add_with_mode(
+            hup.as_fd().as_raw_fd(),
+            Event::readable(HUP_KEY),
+            PollMode::Edge,
+        )
+    };
+    added.ok().map(|()| hup)
 }
 
 impl Park for Reactor {
@@ -421,6 +510,7 @@ impl ReactorHandle {
                 io: ScheduledIo::new(initial),
                 fd: fd.as_raw_fd(),
                 slab_key: entry.key(),
+                presume: AtomicU8::new(PRESUME_OFF),
             });
             entry.insert(source.clone());
             source
@@ -455,6 +545,11 @@ impl ReactorHandle {
     pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) {
         let mut wakers = Vec::new();
         source.io.shutdown(&mut wakers);
+        if source.presume.load(Acquire) == PRESUME_ON
+            && let Some(hup) = &self.shared.hup
+        {
+            hup.unwatch(fd);
+        }
         // Fails only if `fd` was not registered; nothing to undo then.
         let _ = self.shared.poller.delete(fd);
         let notify = {
@@ -477,6 +572,42 @@ impl ReactorHandle {
             self.unpark();
         }
         wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Lets `source` (a TCP stream) presume short reads drained once it is
+    /// in the hang-up watch, if this reactor has one.
+    pub(crate) fn allow_presume(&self, source: &Source) {
+        if self.shared.hup.is_some() {
+            source.presume.store(PRESUME_FIRST, Release);
+        }
+    }
+
+    /// A read on `source` that saw `event` came back short (the reader owns
+    /// the read direction). Clears `READABLE` if a hang-up of this source
+    /// will be reported (it is in the watch); the second short read puts it
+    /// there.
+    pub(crate) fn short_read(&self, source: &Source, event: ReadyEvent) {
+        match source.presume.load(Acquire) {
+            PRESUME_ON => source.io.clear_presumed(event),
+            PRESUME_FIRST => source.presume.store(PRESUME_SECOND, Release),
+            PRESUME_SECOND => {
+                let Some(hup) = &self.shared.hup else {
+                    return;
+                };
+                // SAFETY: the reader is inside an operation on the
+                // descriptor's owner (`PollEvented`), which keeps it open.
+                let fd = unsafe { BorrowedFd::borrow_raw(source.fd) };
+                if hup.watch(fd, source.poller_key()).is_ok() {
+                    source.presume.store(PRESUME_ON, Release);
+                    // A hang-up that came before the watch is reported by
+                    // it all the same, so this read may presume too.
+                    source.io.clear_presumed(event);
+                } else {
+                    source.presume.store(PRESUME_OFF, Release);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The poller re-arm hook for `source` in oneshot mode (`None` in edge

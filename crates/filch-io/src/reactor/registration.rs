@@ -29,6 +29,20 @@ pub(crate) fn gone() -> io::Error {
     )
 }
 
+/// What a successful operation proves about its direction (for
+/// [`Registration::poll_io`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drained {
+    /// Nothing: the next operation tries the syscall again.
+    No,
+    /// The direction is exhausted (a short write filled the send buffer).
+    Yes,
+    /// A short stream read: the receive buffer was drained, unless a FIN
+    /// came with the data. The reactor decides whether this source may act
+    /// on it ([`ReactorHandle::short_read`]).
+    ShortRead,
+}
+
 /// One registered descriptor: the reactor it belongs to and its state there.
 pub(crate) struct Registration {
     handle: ReactorHandle,
@@ -52,21 +66,27 @@ impl Registration {
         })
     }
 
+    /// Lets this source (a TCP stream) treat short reads as "drained" once
+    /// the reactor watches it for hang-ups (`reactor/mod.rs`).
+    pub(crate) fn allow_presume(&self) {
+        self.handle.allow_presume(&self.source);
+    }
+
     /// Clears `event`'s readiness unless a newer event arrived.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.source.io.clear_readiness(event);
     }
 
     /// The operation loop for an owner of direction `dir`. `f` is the
-    /// non-blocking syscall. `drained(&r)` says a successful result proves
-    /// the direction is exhausted (a short write filled the send buffer),
-    /// which clears readiness without paying a `WouldBlock` syscall.
+    /// non-blocking syscall. `drained(&r)` says what a successful result
+    /// proves ([`Drained`]): an exhausted direction clears readiness without
+    /// paying a `WouldBlock` syscall.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         mut f: impl FnMut() -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
+        drained: impl Fn(&R) -> Drained,
     ) -> Poll<io::Result<R>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
@@ -79,10 +99,12 @@ impl Registration {
                     self.clear_readiness(event);
                 }
                 res => {
-                    if let Ok(r) = &res
-                        && drained(r)
-                    {
-                        self.clear_readiness(event);
+                    if let Ok(r) = &res {
+                        match drained(r) {
+                            Drained::No => {}
+                            Drained::Yes => self.clear_readiness(event),
+                            Drained::ShortRead => self.handle.short_read(&self.source, event),
+                        }
                     }
                     coop.made_progress();
                     return Poll::Ready(res);

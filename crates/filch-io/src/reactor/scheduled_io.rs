@@ -19,6 +19,17 @@
 //!   if an event arrived between the syscall and the clear, blindly clearing
 //!   would drop it forever; the tick makes the clear fail and the task
 //!   retries the syscall instead.
+//! * A stream reader whose read came back **short** may clear `READABLE`
+//!   without the `WouldBlock` syscall ([`ScheduledIo::clear_presumed`]):
+//!   the receive buffer was drained, so the next data brings a new edge.
+//!   What such a read cannot see is a FIN that arrived together with the
+//!   data (one edge for both). That is what the sticky `READ_CLOSED` bit is
+//!   for: the reactor sets it (with a new tick and a wake-up, like any
+//!   event) when the OS reports the peer's hang-up, and a read direction
+//!   with `READ_CLOSED` is ready whatever was cleared. The reactor only lets
+//!   a source presume once the OS will report that hang-up for it
+//!   (`reactor/mod.rs`, `hup_watch.rs`). `URGENT` (sticky) turns the
+//!   presumption off: a read stops short at the urgent mark.
 //! * [`ScheduledIo::shutdown`] (the source is deregistered, or its reactor is
 //!   gone) sets a sticky `SHUTDOWN` bit under the waiter lock and wakes every
 //!   waiter; from then on every poll is ready and an operation that would
@@ -53,6 +64,14 @@ pub const READABLE: usize = 0b001;
 pub const WRITABLE: usize = 0b010;
 /// Sticky: deregistered or reactor gone; every poll is ready from now on.
 const SHUTDOWN: usize = 0b100;
+/// Sticky: the peer closed its sending side (a FIN is queued after any
+/// data). Reads count as ready from now on, whatever clears `READABLE`.
+pub const READ_CLOSED: usize = 0b1000;
+/// Sticky: urgent (out-of-band) data was reported. A short stream read may
+/// stop at the urgent mark with more data behind it, so a short read no
+/// longer proves the receive buffer drained (see
+/// [`ScheduledIo::clear_presumed`]).
+pub const URGENT: usize = 0b1_0000;
 const TICK_SHIFT: u32 = 16;
 const TICK_MASK: usize = 0xFFFF;
 
@@ -199,7 +218,12 @@ fn ready_for(cur: usize, dir: Direction) -> Option<ReadyEvent> {
             shutdown: true,
         });
     }
-    let ready = cur & dir.mask();
+    let ready = match dir {
+        // A hang-up keeps the read direction ready; the bit a clear may
+        // remove is still only `READABLE`.
+        Direction::Read if cur & READ_CLOSED != 0 => READABLE,
+        _ => cur & dir.mask(),
+    };
     (ready != 0).then_some(ReadyEvent {
         tick,
         ready,
@@ -218,13 +242,14 @@ impl ScheduledIo {
         }
     }
 
-    /// The reactor reports `bits` (`READABLE`/`WRITABLE`): records them with
+    /// The reactor reports `bits` (`READABLE`/`WRITABLE`, and the sticky
+    /// `READ_CLOSED`/`URGENT`, which come with `READABLE`): records them with
     /// a new tick and moves the wakers of the matching waiters to `wakers`
     /// (the caller wakes them once it has dispatched the whole batch). In
     /// oneshot mode (`rearm` given) the delivered event disarmed the OS
     /// registration, so whatever the remaining waiters want is re-armed.
     pub fn dispatch(&self, bits: usize, rearm: Option<&dyn Rearm>, wakers: &mut Vec<Waker>) {
-        let bits = bits & (READABLE | WRITABLE);
+        let bits = bits & (READABLE | WRITABLE | READ_CLOSED | URGENT);
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
             let tick = ((cur >> TICK_SHIFT) + 1) & TICK_MASK;
             Some((cur & !(TICK_MASK << TICK_SHIFT)) | bits | (tick << TICK_SHIFT))
@@ -373,6 +398,24 @@ impl ScheduledIo {
                 None
             } else {
                 Some(cur & !event.ready)
+            }
+        });
+    }
+
+    /// After a short stream read: clears `READABLE` like
+    /// [`clear_readiness`](Self::clear_readiness) does after `WouldBlock`,
+    /// unless urgent data was ever reported. The caller must have made sure
+    /// the OS will report a hang-up of this source as `READ_CLOSED` (module
+    /// docs); a hang-up already recorded keeps the read direction ready.
+    pub fn clear_presumed(&self, event: ReadyEvent) {
+        if event.shutdown {
+            return;
+        }
+        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
+            if cur & (SHUTDOWN | URGENT) != 0 || (cur >> TICK_SHIFT) & TICK_MASK != event.tick {
+                None
+            } else {
+                Some(cur & !READABLE)
             }
         });
     }
