@@ -260,8 +260,8 @@ impl Reactor {
         let capacity = NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero capacity");
         let hup = match trigger {
             Trigger::Edge => hup_watch(&poller),
-            // Re-arming a oneshot registration reports a hang-up already
-            // there, but nothing else here would use the watch.
+            // The watch is an epoll instance beside an edge-mode poller;
+            // oneshot mode keeps reading until `WouldBlock`.
             Trigger::Oneshot => None,
         };
         Reactor {
