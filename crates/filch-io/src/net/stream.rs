@@ -27,29 +27,18 @@ where
         cx,
         Direction::Read,
         || io.get_ref().read(buf),
-        |&n| read_result(n, len),
+        |&n| if_short(n, len, Drained::ShortRead),
     )
 }
 
-/// A read of `n` bytes into `len` bytes of room. Short (and not end of
-/// stream) means the receive buffer was drained, unless a FIN came with the
-/// data; the reactor decides what that allows (`reactor/mod.rs`).
-fn read_result(n: usize, len: usize) -> Drained {
-    if n > 0 && n < len {
-        Drained::ShortRead
-    } else {
-        Drained::No
-    }
-}
-
-/// A write of `n` of `len` bytes: short means the send buffer is full, so
-/// waiting for the next writable edge needs no `WouldBlock` syscall first.
-fn write_result(n: usize, len: usize) -> Drained {
-    if n > 0 && n < len {
-        Drained::Yes
-    } else {
-        Drained::No
-    }
+/// What an operation that moved `n` of `len` bytes proves: a short one
+/// (not end of stream, not an empty buffer) is `short`. For a write that
+/// is [`Drained::Yes`] (the send buffer is full, so waiting for the next
+/// writable edge needs no `WouldBlock` syscall first); for a read it is
+/// [`Drained::ShortRead`] (the receive buffer was drained unless a FIN came
+/// with the data; the reactor decides what that allows, `reactor/mod.rs`).
+fn if_short(n: usize, len: usize, short: Drained) -> Drained {
+    if n > 0 && n < len { short } else { Drained::No }
 }
 
 pub(crate) fn poll_read_vectored<T>(
@@ -66,7 +55,7 @@ where
         cx,
         Direction::Read,
         || io.get_ref().read_vectored(bufs),
-        |&n| read_result(n, len),
+        |&n| if_short(n, len, Drained::ShortRead),
     )
 }
 
@@ -83,7 +72,7 @@ where
         cx,
         Direction::Write,
         || io.get_ref().write(buf),
-        |&n| write_result(n, buf.len()),
+        |&n| if_short(n, buf.len(), Drained::Yes),
     )
 }
 
@@ -101,7 +90,7 @@ where
         cx,
         Direction::Write,
         || io.get_ref().write_vectored(bufs),
-        |&n| write_result(n, total),
+        |&n| if_short(n, total, Drained::Yes),
     )
 }
 
@@ -117,7 +106,7 @@ pub(crate) fn poll_read_uninit<T: AsFd>(
         cx,
         Direction::Read,
         || crate::sys::recv_uninit(io.get_ref(), buf),
-        |&n| read_result(n, len),
+        |&n| if_short(n, len, Drained::ShortRead),
     )
 }
 

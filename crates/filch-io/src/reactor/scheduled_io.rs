@@ -390,16 +390,7 @@ impl ScheduledIo {
     /// Clears the bits of `event` unless a newer event arrived since it was
     /// seen (the tick moved on), or the source is shut down.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        if event.shutdown {
-            return;
-        }
-        let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
-            if cur & SHUTDOWN != 0 || (cur >> TICK_SHIFT) & TICK_MASK != event.tick {
-                None
-            } else {
-                Some(cur & !event.ready)
-            }
-        });
+        self.clear_unless(event, SHUTDOWN);
     }
 
     /// After a short stream read: clears `READABLE` like
@@ -408,14 +399,20 @@ impl ScheduledIo {
     /// the OS will report a hang-up of this source as `READ_CLOSED` (module
     /// docs); a hang-up already recorded keeps the read direction ready.
     pub fn clear_presumed(&self, event: ReadyEvent) {
+        self.clear_unless(event, SHUTDOWN | URGENT);
+    }
+
+    /// Clears the bits of `event` if the tick is still the one it was seen
+    /// at and none of the sticky bits in `veto` is set.
+    fn clear_unless(&self, event: ReadyEvent, veto: usize) {
         if event.shutdown {
             return;
         }
         let _ = self.readiness.fetch_update(AcqRel, Acquire, |cur| {
-            if cur & (SHUTDOWN | URGENT) != 0 || (cur >> TICK_SHIFT) & TICK_MASK != event.tick {
+            if cur & veto != 0 || (cur >> TICK_SHIFT) & TICK_MASK != event.tick {
                 None
             } else {
-                Some(cur & !READABLE)
+                Some(cur & !event.ready)
             }
         });
     }
