@@ -26,6 +26,24 @@ async fn read_once(s: &mut TcpStream) -> Vec<u8> {
     buf[..n].to_vec()
 }
 
+/// Client side of the turn-taking: writes each message and waits until the
+/// server has read it, so that every one of them is a separate short read.
+fn send_each(c: &mut std::net::TcpStream, msgs: &[&[u8]], go: &mpsc::Receiver<()>) {
+    for msg in msgs {
+        c.write_all(msg).unwrap();
+        go.recv().unwrap();
+    }
+}
+
+/// Server side of [`send_each`]: reads each message (short reads: the
+/// second one puts the stream in the hang-up watch) and lets the client go.
+async fn read_each(s: &mut TcpStream, msgs: &[&[u8]], go: &mpsc::Sender<()>) {
+    for msg in msgs {
+        assert_eq!(read_once(s).await, *msg);
+        go.send(()).unwrap();
+    }
+}
+
 /// Holds the server back (the `block_on` thread; the workers keep running
 /// the reactor) so that the edges of everything the client queued are
 /// dispatched before the next read: the order in which a wrong presumption
@@ -66,10 +84,7 @@ fn a_fin_queued_with_the_data_ends_the_stream_after_short_reads() {
     run(
         "fin with data, watched stream",
         |mut c, go, done| {
-            for msg in [&b"one"[..], b"two", b"three"] {
-                c.write_all(msg).unwrap();
-                go.recv().unwrap();
-            }
+            send_each(&mut c, &[b"one", b"two", b"three"], &go);
             // Data and FIN, both queued before the server reads again.
             c.write_all(b"last").unwrap();
             c.shutdown(Shutdown::Write).unwrap();
@@ -77,10 +92,7 @@ fn a_fin_queued_with_the_data_ends_the_stream_after_short_reads() {
         },
         async |mut s, go, done| {
             // Three short reads: the second put the stream in the watch.
-            for msg in [&b"one"[..], b"two", b"three"] {
-                assert_eq!(read_once(&mut s).await, msg);
-                go.send(()).unwrap();
-            }
+            read_each(&mut s, &[b"one", b"two", b"three"], &go).await;
             done.recv().unwrap();
             let_the_reactor_dispatch();
             assert_eq!(read_once(&mut s).await, b"last");
@@ -95,8 +107,7 @@ fn a_fin_queued_before_the_stream_joins_the_watch_is_reported() {
     run(
         "fin before watch",
         |mut c, go, done| {
-            c.write_all(b"one").unwrap();
-            go.recv().unwrap();
+            send_each(&mut c, &[b"one"], &go);
             // The server's next read is its second short one, which adds
             // the stream to the watch after this FIN is already there.
             c.write_all(b"two").unwrap();
@@ -104,8 +115,7 @@ fn a_fin_queued_before_the_stream_joins_the_watch_is_reported() {
             done.send(()).unwrap();
         },
         async |mut s, go, done| {
-            assert_eq!(read_once(&mut s).await, b"one");
-            go.send(()).unwrap();
+            read_each(&mut s, &[b"one"], &go).await;
             done.recv().unwrap();
             let_the_reactor_dispatch();
             assert_eq!(read_once(&mut s).await, b"two");
@@ -119,10 +129,7 @@ fn urgent_data_does_not_hide_the_data_behind_its_mark() {
     run(
         "urgent data",
         |mut c, go, done| {
-            for msg in [&b"one"[..], b"two"] {
-                c.write_all(msg).unwrap();
-                go.recv().unwrap();
-            }
+            send_each(&mut c, &[b"one", b"two"], &go);
             c.write_all(b"ab").unwrap();
             // One out-of-band byte: a read stops short at its mark, and
             // (not inline) the byte is skipped by the read after.
@@ -133,10 +140,7 @@ fn urgent_data_does_not_hide_the_data_behind_its_mark() {
             c.shutdown(Shutdown::Write).unwrap();
         },
         async |mut s, go, done| {
-            for msg in [&b"one"[..], b"two"] {
-                assert_eq!(read_once(&mut s).await, msg);
-                go.send(()).unwrap();
-            }
+            read_each(&mut s, &[b"one", b"two"], &go).await;
             done.recv().unwrap();
             let_the_reactor_dispatch();
             assert_eq!(read_once(&mut s).await, b"ab");
