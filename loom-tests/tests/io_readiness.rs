@@ -16,7 +16,7 @@
 mod common;
 
 use filch_io::__loom::{
-    Direction, Interest, READ_CLOSED, READABLE, Rearm, ScheduledIo, URGENT, WRITABLE,
+    Direction, Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT, WRITABLE,
 };
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Mutex};
@@ -43,6 +43,15 @@ fn flag() -> (std::sync::Arc<Flag>, Waker) {
     let flag = std::sync::Arc::new(Flag(AtomicBool::new(false)));
     let waker = Waker::from(flag.clone());
     (flag, waker)
+}
+
+/// The read event a task sees now (it must be ready: `why` says why).
+fn read_event(io: &ScheduledIo, why: &str) -> ReadyEvent {
+    let (_, noop) = flag();
+    match io.poll_ready(&mut Context::from_waker(&noop), Direction::Read, None) {
+        Poll::Ready(ev) => ev,
+        Poll::Pending => panic!("{why}"),
+    }
 }
 
 /// What the reactor thread does for one event.
@@ -83,11 +92,7 @@ fn dispatch_vs_poll_ready() {
 fn stale_clear_does_not_lose_a_new_event() {
     common::model("stale_clear_does_not_lose_a_new_event", || {
         let io = Arc::new(ScheduledIo::new(READABLE));
-        let (_, noop) = flag();
-        let seen = match io.poll_ready(&mut Context::from_waker(&noop), Direction::Read, None) {
-            Poll::Ready(ev) => ev,
-            Poll::Pending => panic!("initially readable"),
-        };
+        let seen = read_event(&io, "initially readable");
         // The data the task was going to read arrives now.
         let reactor = {
             let io = io.clone();
@@ -115,11 +120,7 @@ fn hangup_vs_presumed_clear() {
     common::model("hangup_vs_presumed_clear", || {
         let io = Arc::new(ScheduledIo::new(READABLE));
         let (_, noop) = flag();
-        let Poll::Ready(seen) =
-            io.poll_ready(&mut Context::from_waker(&noop), Direction::Read, None)
-        else {
-            panic!("initially readable");
-        };
+        let seen = read_event(&io, "initially readable");
         let reactor = {
             let io = io.clone();
             thread::spawn(move || dispatch(&io, READABLE | READ_CLOSED))
@@ -134,9 +135,7 @@ fn hangup_vs_presumed_clear() {
         );
         // Neither kind of clear can take the hang-up away.
         let mut cx = Context::from_waker(&noop);
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read, None) else {
-            panic!("a hang-up must keep the read direction ready");
-        };
+        let ev = read_event(&io, "a hang-up must keep the read direction ready");
         io.clear_presumed(ev);
         io.clear_readiness(ev);
         assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
@@ -156,25 +155,19 @@ fn urgent_data_turns_presumption_off() {
         let io = Arc::new(ScheduledIo::new(READABLE));
         let (_, noop) = flag();
         let mut cx = Context::from_waker(&noop);
-        let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read, None) else {
-            panic!("initially readable");
-        };
+        let seen = read_event(&io, "initially readable");
         let reactor = {
             let io = io.clone();
             thread::spawn(move || dispatch(&io, READABLE | URGENT))
         };
         io.clear_presumed(seen);
         reactor.join().unwrap();
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read, None) else {
-            panic!("the urgent report's readiness was presumed away");
-        };
+        let ev = read_event(&io, "the urgent report's readiness was presumed away");
         io.clear_presumed(ev);
         assert!(io.poll_ready(&mut cx, Direction::Read, None).is_ready());
         // Without urgent data, a presumed clear is a clear.
         let plain = ScheduledIo::new(READABLE);
-        let Poll::Ready(ev) = plain.poll_ready(&mut cx, Direction::Read, None) else {
-            panic!("initially readable");
-        };
+        let ev = read_event(&plain, "initially readable");
         plain.clear_presumed(ev);
         assert!(
             plain
@@ -191,9 +184,7 @@ fn current_clear_clears() {
         let io = ScheduledIo::new(READABLE | WRITABLE);
         let (_, noop) = flag();
         let mut cx = Context::from_waker(&noop);
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read, None) else {
-            panic!("initially readable");
-        };
+        let ev = read_event(&io, "initially readable");
         io.clear_readiness(ev);
         assert!(io.poll_ready(&mut cx, Direction::Read, None).is_pending());
         // The other direction is untouched.
