@@ -1,16 +1,17 @@
-//! The few socket syscalls std does not offer in non-blocking form: creating
+//! The socket syscalls filch makes itself rather than through std: creating
 //! sockets non-blocking and close-on-exec in one call, starting a
 //! non-blocking `connect`, listening with our backlog, `accept4` straight
-//! into non-blocking mode, reading into uninitialised memory (for hyper),
-//! and `SO_ERROR`.
+//! into non-blocking mode, `SO_ERROR`, and the stream reads and writes
+//! (`recv`/`send`, `recvmsg`/`sendmsg` for vectored I/O, and `recv` into
+//! uninitialised memory for hyper).
 //!
 //! Built on `rustix` (direct syscalls on Linux). On systems without
 //! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
-//! with a follow-up call. This module owns no policy: callers decide what to
+//! with a follow-up call, and on Apple's `SO_NOSIGPIPE` too. This module owns no policy: callers decide what to
 //! do with `WouldBlock` and `EINPROGRESS`.
 
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
@@ -69,10 +70,14 @@ mod flags {
 
     pub(super) const SOCKET: SocketFlags = SocketFlags::empty();
 
-    /// Sets non-blocking and close-on-exec after the fact.
+    /// Sets non-blocking and close-on-exec after the fact (and, on Apple's
+    /// systems, which have no `MSG_NOSIGNAL`, `SO_NOSIGPIPE`: a write to a
+    /// closed peer fails with `EPIPE` instead of killing the process).
     pub(super) fn fixup(fd: &OwnedFd) -> io::Result<()> {
         rustix::io::ioctl_fionbio(fd, true)?;
         rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC)?;
+        #[cfg(target_vendor = "apple")]
+        rustix::net::sockopt::set_socket_nosigpipe(fd, true)?;
         Ok(())
     }
 
@@ -82,6 +87,8 @@ mod flags {
     ) -> io::Result<(std::net::TcpStream, SocketAddr)> {
         let (stream, addr) = listener.accept()?;
         stream.set_nonblocking(true)?;
+        #[cfg(target_vendor = "apple")]
+        rustix::net::sockopt::set_socket_nosigpipe(&stream, true)?;
         Ok((stream, addr))
     }
 }
@@ -173,11 +180,51 @@ pub(crate) fn take_error(fd: impl AsFd) -> io::Result<Option<io::Error>> {
     }
 }
 
+/// `send` flags for stream writes: no `SIGPIPE` when the peer is gone (the
+/// write fails with `EPIPE` instead). Where there is no `MSG_NOSIGNAL`
+/// (Apple's systems) the socket carries `SO_NOSIGPIPE` from creation
+/// instead (`flags::fixup`).
+#[cfg(not(target_vendor = "apple"))]
+const SEND_FLAGS: rustix::net::SendFlags = rustix::net::SendFlags::NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+const SEND_FLAGS: rustix::net::SendFlags = rustix::net::SendFlags::empty();
+
+// The stream read/write calls. Through rustix, not std's `Read`/`Write`
+// for `&TcpStream`: on Linux rustix makes the syscall itself, where std
+// goes through libc's wrappers, whose cancellation bookkeeping
+// (`__pthread_{disable,enable}_asynccancel`) was ~2.3 % of the CPU samples
+// of the TCP echo benchmark. And vectored writes are `sendmsg`, not std's
+// `writev`: `writev` takes the VFS path (`vfs_writev`, `fdget_pos`,
+// `do_iter_readv_writev`: ~3 % of a hyper server's samples under wrk).
+
+/// `recv(2)` on a stream socket.
+pub(crate) fn recv(fd: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    let (n, _) = rustix::net::recv(fd, buf, rustix::net::RecvFlags::empty())?;
+    Ok(n)
+}
+
+/// `recvmsg(2)` into several buffers (no control data) on a stream socket.
+pub(crate) fn recv_vectored(fd: impl AsFd, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+    let mut control = rustix::net::RecvAncillaryBuffer::default();
+    let msg = rustix::net::recvmsg(fd, bufs, &mut control, rustix::net::RecvFlags::empty())?;
+    Ok(msg.bytes)
+}
+
+/// `send(2)` on a stream socket.
+pub(crate) fn send(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    Ok(rustix::net::send(fd, buf, SEND_FLAGS)?)
+}
+
+/// `sendmsg(2)` of several buffers (no control data) on a stream socket.
+pub(crate) fn send_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let mut control = rustix::net::SendAncillaryBuffer::default();
+    Ok(rustix::net::sendmsg(fd, bufs, &mut control, SEND_FLAGS)?)
+}
+
 /// `recv(2)` on a stream socket into possibly uninitialised memory; returns
 /// the byte count. `recv`, not `read`: the socket call skips the VFS layer
 /// (`fdget_pos`, `vfs_read`, `sock_read_iter` were ~2.5 % of a hyper
-/// server's CPU samples in one profile under wrk), and it is what std's
-/// `TcpStream::read`, our `AsyncRead` path, uses.
+/// server's CPU samples in one profile under wrk), like [`recv`].
 #[cfg(feature = "hyper")]
 pub(crate) fn recv_uninit(
     fd: impl AsFd,

@@ -1,5 +1,5 @@
 //! What every stream socket (TCP, Unix) shares: the read and write loops on
-//! a registered descriptor whose `&T` implements `Read`/`Write`, and
+//! a registered stream socket (the syscalls are `sys`'s), and
 //! [`stream_impls!`], which gives a stream type its `SplitStream`,
 //! `futures_io::AsyncRead` and `AsyncWrite` impls from them.
 //!
@@ -9,24 +9,21 @@
 
 use crate::reactor::registration::{Drained, PollEvented};
 use crate::reactor::scheduled_io::Direction;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use crate::sys;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
-pub(crate) fn poll_read<T>(
+pub(crate) fn poll_read<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
-) -> Poll<io::Result<usize>>
-where
-    T: AsFd,
-    for<'a> &'a T: Read,
-{
+) -> Poll<io::Result<usize>> {
     let len = buf.len();
     io.registration().poll_io(
         cx,
         Direction::Read,
-        || io.get_ref().read(buf),
+        || sys::recv(io.get_ref(), buf),
         |&n| if_short(n, len, Drained::ShortRead),
     )
 }
@@ -41,55 +38,43 @@ fn if_short(n: usize, len: usize, short: Drained) -> Drained {
     if n > 0 && n < len { short } else { Drained::No }
 }
 
-pub(crate) fn poll_read_vectored<T>(
+pub(crate) fn poll_read_vectored<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     bufs: &mut [IoSliceMut<'_>],
-) -> Poll<io::Result<usize>>
-where
-    T: AsFd,
-    for<'a> &'a T: Read,
-{
+) -> Poll<io::Result<usize>> {
     let len: usize = bufs.iter().map(|b| b.len()).sum();
     io.registration().poll_io(
         cx,
         Direction::Read,
-        || io.get_ref().read_vectored(bufs),
+        || sys::recv_vectored(io.get_ref(), bufs),
         |&n| if_short(n, len, Drained::ShortRead),
     )
 }
 
-pub(crate) fn poll_write<T>(
+pub(crate) fn poll_write<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     buf: &[u8],
-) -> Poll<io::Result<usize>>
-where
-    T: AsFd,
-    for<'a> &'a T: Write,
-{
+) -> Poll<io::Result<usize>> {
     io.registration().poll_io(
         cx,
         Direction::Write,
-        || io.get_ref().write(buf),
+        || sys::send(io.get_ref(), buf),
         |&n| if_short(n, buf.len(), Drained::Yes),
     )
 }
 
-pub(crate) fn poll_write_vectored<T>(
+pub(crate) fn poll_write_vectored<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>>
-where
-    T: AsFd,
-    for<'a> &'a T: Write,
-{
+) -> Poll<io::Result<usize>> {
     let total: usize = bufs.iter().map(|b| b.len()).sum();
     io.registration().poll_io(
         cx,
         Direction::Write,
-        || io.get_ref().write_vectored(bufs),
+        || sys::send_vectored(io.get_ref(), bufs),
         |&n| if_short(n, total, Drained::Yes),
     )
 }
@@ -105,7 +90,7 @@ pub(crate) fn poll_read_uninit<T: AsFd>(
     io.registration().poll_io(
         cx,
         Direction::Read,
-        || crate::sys::recv_uninit(io.get_ref(), buf),
+        || sys::recv_uninit(io.get_ref(), buf),
         |&n| if_short(n, len, Drained::ShortRead),
     )
 }
