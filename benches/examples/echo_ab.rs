@@ -1,0 +1,146 @@
+//! TCP echo, filch against tokio in **interleaved bursts** in one process:
+//! the same workload as `benches/io.rs` (64 loopback connections, 2
+//! workers per runtime), but instead of one long window per runtime it runs
+//! many short bursts, alternating which runtime goes first, and reports the
+//! median of the per-round ratios. On a noisy 2-core VM that cancels the
+//! drift between two long windows, which is what makes criterion's two
+//! medians disagree from run to run by more than the difference measured.
+//!
+//! Reports, per runtime, the median wall time and the median CPU time
+//! (user + system, whole process: the idle runtime is parked and uses
+//! none) per round trip on all 64 connections.
+//!
+//! ```text
+//! cargo run --release -p filch-benches --example echo_ab -- [size] [rounds] [burst_ms]
+//! ```
+//! (defaults: 64 bytes, 30 rounds, 200 ms bursts). This file owns the
+//! measurement loop only; the workload is `benches/common/echo.rs`.
+
+#[path = "../common/echo.rs"]
+mod echo;
+
+use echo::{filch_side, tokio_side};
+use std::time::Duration;
+
+/// Process CPU time (user + system) so far.
+fn cpu_time() -> Duration {
+    // SAFETY: `getrusage` writes one `rusage` into the zeroed value we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut usage), 0);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Wall and CPU time per iteration of one burst.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall_us: f64,
+    cpu_us: f64,
+}
+
+/// One side's workload: `iters` round trips on every connection.
+type Run = Box<dyn FnMut(u64) -> Duration>;
+
+fn burst(run: &mut Run, iters: u64) -> Sample {
+    let cpu = cpu_time();
+    let wall = run(iters);
+    let cpu = cpu_time() - cpu;
+    Sample {
+        wall_us: wall.as_secs_f64() * 1e6 / iters as f64,
+        cpu_us: cpu.as_secs_f64() * 1e6 / iters as f64,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn arg(n: usize, default: u64) -> u64 {
+    std::env::args()
+        .nth(n)
+        .map(|a| {
+            a.parse()
+                .expect("arguments: [size] [rounds] [burst_ms], all integers")
+        })
+        .unwrap_or(default)
+}
+
+fn main() {
+    let size = arg(1, 64) as usize;
+    let rounds = arg(2, 30) as usize;
+    let burst_ms = arg(3, 200);
+
+    let mut filch = filch_side::Bench::new();
+    let mut tokio = tokio_side::Bench::new();
+    let mut sides: [(&str, Run); 2] = [
+        ("filch", Box::new(move |iters| filch.run(iters, size))),
+        ("tokio", Box::new(move |iters| tokio.run(iters, size))),
+    ];
+
+    // Warm up both and size the bursts from tokio's pace.
+    for (_, run) in sides.iter_mut() {
+        burst(run, 200);
+    }
+    let per_iter = burst(&mut sides[1].1, 500).wall_us;
+    let iters = ((burst_ms as f64 * 1e3 / per_iter) as u64).max(10);
+
+    let mut samples: Vec<[Sample; 2]> = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let mut pair = [Sample {
+            wall_us: 0.0,
+            cpu_us: 0.0,
+        }; 2];
+        // Alternate who goes first so neither always follows the other.
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            pair[i] = burst(&mut sides[i].1, iters);
+        }
+        samples.push(pair);
+    }
+
+    println!("tcp echo, {size} B, 64 connections, {rounds} rounds of {iters} round trips each");
+    for (i, (name, _)) in sides.iter().enumerate() {
+        let wall = median(samples.iter().map(|p| p[i].wall_us).collect());
+        let cpu = median(samples.iter().map(|p| p[i].cpu_us).collect());
+        println!(
+            "{name:>6}: median {wall:8.1} µs wall, {cpu:8.1} µs CPU per round trip on all connections"
+        );
+    }
+    let (wall, lo, hi) = median_with_ci(
+        samples
+            .iter()
+            .map(|p| p[0].wall_us / p[1].wall_us)
+            .collect(),
+    );
+    let (cpu, _, _) = median_with_ci(samples.iter().map(|p| p[0].cpu_us / p[1].cpu_us).collect());
+    let faster = samples
+        .iter()
+        .filter(|p| p[0].wall_us < p[1].wall_us)
+        .count();
+    println!(
+        "filch/tokio time per round trip: median of the per-round ratios {wall:.3} \
+         (95% CI {lo:.3}-{hi:.3}), CPU {cpu:.3}; below 1 is filch faster; \
+         filch faster in {faster} of {rounds} rounds"
+    );
+}
+
+/// The median of `v` and a distribution-free 95 % confidence interval for
+/// it (the order statistics `n/2 ∓ 0.98·√n`, from the normal approximation
+/// of the binomial: a sound interval for 20 or more samples).
+fn median_with_ci(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let k = ((n as f64) / 2.0 - 0.98 * (n as f64).sqrt())
+        .floor()
+        .max(0.0) as usize;
+    (median(v.clone()), v[k], v[n - 1 - k])
+}
