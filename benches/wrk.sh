@@ -3,10 +3,14 @@
 #
 # Installs wrk (Debian package) if missing, builds benches/examples/hyper_hello.rs
 # in release mode, then for each round runs the filch server and the tokio
-# server in turn on loopback, loads each with the same wrk command, and prints
-# both requests/s and their ratio. Loopback only; every run is bounded by
-# DURATION. Knobs (environment): DURATION (10s), CONNS (64), THREADS (2),
-# ROUNDS (1), WARMUP (2s).
+# server in turn on loopback (alternating which goes first, so neither always
+# runs second), loads each with the same wrk command, and prints both
+# requests/s and their ratio. With 3 or more rounds it ends with the median of
+# the per-round ratios and, from 10 rounds, a distribution-free 95 % interval
+# for it: on a noisy VM one pair of long runs differs by more than the
+# runtimes do. Loopback only; every run is bounded by DURATION. Knobs
+# (environment): DURATION (10s), CONNS (64), THREADS (2), ROUNDS (1),
+# WARMUP (2s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,9 +57,31 @@ run() {
 }
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION, hyper hello server with 2 workers; nproc=$(nproc)"
+ratios=()
 for round in $(seq 1 "$ROUNDS"); do
-    f=$(run filch)
-    t=$(run tokio)
+    if [ $((round % 2)) -eq 1 ]; then
+        f=$(run filch)
+        t=$(run tokio)
+    else
+        t=$(run tokio)
+        f=$(run filch)
+    fi
     ratio=$(awk -v f="$f" -v t="$t" 'BEGIN { printf "%.3f", f / t }')
+    ratios+=("$ratio")
     echo "round $round: filch $f req/s, tokio $t req/s, filch/tokio $ratio"
 done
+
+if [ "$ROUNDS" -ge 3 ]; then
+    printf '%s\n' "${ratios[@]}" | sort -g | awk '
+        { r[NR] = $1 }
+        END {
+            n = NR
+            med = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+            line = sprintf("filch/tokio req/s: median of %d per-round ratios %.3f", n, med)
+            if (n >= 10) {
+                k = int(n / 2 - 0.98 * sqrt(n))
+                line = line sprintf(" (95%% interval %.3f-%.3f)", r[k + 1], r[n - k])
+            }
+            print line
+        }'
+fi
