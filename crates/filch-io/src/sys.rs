@@ -7,8 +7,9 @@
 //!
 //! Built on `rustix` (direct syscalls on Linux). On systems without
 //! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
-//! with a follow-up call, and on Apple's `SO_NOSIGPIPE` too. This module owns no policy: callers decide what to
-//! do with `WouldBlock` and `EINPROGRESS`.
+//! with a follow-up call, and on Apple's `SO_NOSIGPIPE` too. This module
+//! owns no policy: callers decide what to do with `WouldBlock` and
+//! `EINPROGRESS`.
 
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use std::io::{self, IoSlice, IoSliceMut};
