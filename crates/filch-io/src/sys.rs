@@ -198,15 +198,23 @@ const SEND_FLAGS: rustix::net::SendFlags = rustix::net::SendFlags::empty();
 // `writev`: `writev` takes the VFS path (`vfs_writev`, `fdget_pos`,
 // `do_iter_readv_writev`: ~3 % of a hyper server's samples under wrk).
 
+/// The most buffers one vectored call takes (`UIO_MAXIOV`, also Apple's and
+/// the BSDs' `IOV_MAX`). Like std, vectored calls use the first this many
+/// and move a prefix, where the kernel would refuse more (`EMSGSIZE`).
+const MAX_IOV: usize = 1024;
+
 /// `recv(2)` on a stream socket.
 pub(crate) fn recv(fd: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
     let (n, _) = rustix::net::recv(fd, buf, rustix::net::RecvFlags::empty())?;
     Ok(n)
 }
 
-/// `recvmsg(2)` into several buffers (no control data) on a stream socket.
+/// `recvmsg(2)` into the first [`MAX_IOV`] of `bufs` (no control data) on
+/// a stream socket.
 pub(crate) fn recv_vectored(fd: impl AsFd, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
     let mut control = rustix::net::RecvAncillaryBuffer::default();
+    let n = bufs.len().min(MAX_IOV);
+    let bufs = &mut bufs[..n];
     let msg = rustix::net::recvmsg(fd, bufs, &mut control, rustix::net::RecvFlags::empty())?;
     Ok(msg.bytes)
 }
@@ -216,9 +224,11 @@ pub(crate) fn send(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
     Ok(rustix::net::send(fd, buf, SEND_FLAGS)?)
 }
 
-/// `sendmsg(2)` of several buffers (no control data) on a stream socket.
+/// `sendmsg(2)` of the first [`MAX_IOV`] of `bufs` (no control data) on a
+/// stream socket.
 pub(crate) fn send_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let mut control = rustix::net::SendAncillaryBuffer::default();
+    let bufs = &bufs[..bufs.len().min(MAX_IOV)];
     Ok(rustix::net::sendmsg(fd, bufs, &mut control, SEND_FLAGS)?)
 }
 

@@ -238,6 +238,29 @@ fn tcp_split_halves_in_two_tasks_and_reunite() {
 }
 
 #[test]
+fn vectored_io_with_more_buffers_than_the_kernel_takes_moves_a_prefix() {
+    // 2,000 one-byte buffers: more than a `sendmsg`/`recvmsg` accepts
+    // (1,024 on Linux). Like std's, our vectored calls move a prefix
+    // instead of failing.
+    let rt = common::runtime();
+    common::with_watchdog("many iovecs", 30, || {
+        rt.block_on(async {
+            let (mut a, mut b) = UnixStream::pair().unwrap();
+            let src: Vec<u8> = (0..2000).map(|i| i as u8).collect();
+            let slices: Vec<_> = src.chunks(1).map(std::io::IoSlice::new).collect();
+            let sent = a.write_vectored(&slices).await.unwrap();
+            assert!((1..=1024).contains(&sent), "sent {sent}");
+
+            let mut dst = vec![0u8; 2000];
+            let mut bufs: Vec<_> = dst.chunks_mut(1).map(std::io::IoSliceMut::new).collect();
+            let got = b.read_vectored(&mut bufs).await.unwrap();
+            assert_eq!(got, sent);
+            assert_eq!(dst[..got], src[..got]);
+        })
+    });
+}
+
+#[test]
 fn io_driven_from_the_block_on_thread() {
     // Nothing runs on the workers: the block_on future itself waits on
     // sockets, so readiness must be dispatched by a parked worker.

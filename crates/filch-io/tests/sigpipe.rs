@@ -33,8 +33,9 @@ async fn write_until_broken_pipe<S: AsyncWriteExt + Unpin>(stream: &mut S, vecto
 
 #[test]
 fn writes_to_a_closed_peer_are_errors_not_sigpipe() {
-    // SAFETY: no other thread exists yet in this test binary's only test
-    // (the runtime is built below), so nothing races on the disposition.
+    // SAFETY: `SIG_DFL` installs no handler, so no handler code can run in
+    // signal context; the runtime's threads do not exist yet, and libtest's
+    // own thread never changes signal dispositions.
     let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     assert_ne!(old, libc::SIG_ERR);
 
