@@ -1,4 +1,4 @@
-//! The TCP echo workload both `benches/io.rs` and `examples/echo_ab.rs`
+//! The TCP echo workload both `benches/io.rs` and `benches/io_interleaved.rs`
 //! run: 64 persistent loopback connections against an echo server in the
 //! same runtime (2 workers), one side per runtime. Included with `#[path]`.
 

@@ -1,4 +1,4 @@
-//! TCP echo, filch against tokio in **interleaved bursts** in one process:
+//! TCP echo, filch against tokio in **interleaved bursts** in one run:
 //! the same workload as `benches/io.rs` (64 loopback connections, 2
 //! workers per runtime), but instead of one long window per runtime it runs
 //! many short bursts, alternating which runtime goes first, and reports the
@@ -11,10 +11,13 @@
 //! none) per round trip on all 64 connections.
 //!
 //! ```text
-//! cargo run --release -p filch-benches --example echo_ab -- [size] [rounds] [burst_ms]
+//! cargo bench -p filch-benches --bench io_interleaved
 //! ```
-//! (defaults: 64 bytes, 30 rounds, 200 ms bursts). This file owns the
-//! measurement loop only; the workload is `benches/common/echo.rs`.
+//! Knobs (environment): `ECHO_SIZES` (message sizes, default `64,16384`),
+//! `ECHO_ROUNDS` (default 40), `ECHO_BURST_MS` (default 150). Not a
+//! criterion bench (`harness = false`): criterion measures one contender
+//! at a time. This file owns the measurement loop only; the workload is
+//! `benches/common/echo.rs`.
 
 #[path = "../common/echo.rs"]
 mod echo;
@@ -42,9 +45,9 @@ struct Sample {
 }
 
 /// One side's workload: `iters` round trips on every connection.
-type Run = Box<dyn FnMut(u64) -> Duration>;
+type Run<'a> = Box<dyn FnMut(u64) -> Duration + 'a>;
 
-fn burst(run: &mut Run, iters: u64) -> Sample {
+fn burst(run: &mut Run<'_>, iters: u64) -> Sample {
     let cpu = cpu_time();
     let wall = run(iters);
     let cpu = cpu_time() - cpu;
@@ -64,28 +67,46 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .nth(n)
-        .map(|a| {
-            a.parse()
-                .expect("arguments: [size] [rounds] [burst_ms], all integers")
-        })
-        .unwrap_or(default)
+/// The environment knob `name` as a `T`, or `default`.
+fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid number")),
+        Err(_) => default,
+    }
 }
 
 fn main() {
-    let size = arg(1, 64) as usize;
-    let rounds = arg(2, 30) as usize;
-    let burst_ms = arg(3, 200);
+    // `cargo bench` passes `--bench` (and any filter); there is nothing to
+    // filter here, so arguments are ignored.
+    let sizes: Vec<usize> = std::env::var("ECHO_SIZES")
+        .unwrap_or_else(|_| "64,16384".into())
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("ECHO_SIZES: {v:?} is not a size in bytes"))
+        })
+        .collect();
+    let rounds: usize = knob("ECHO_ROUNDS", 40);
+    let burst_ms: u64 = knob("ECHO_BURST_MS", 150);
+    assert!(rounds > 0, "ECHO_ROUNDS must be at least 1");
 
     let mut filch = filch_side::Bench::new();
     let mut tokio = tokio_side::Bench::new();
-    let mut sides: [(&str, Run); 2] = [
-        ("filch", Box::new(move |iters| filch.run(iters, size))),
-        ("tokio", Box::new(move |iters| tokio.run(iters, size))),
-    ];
+    for size in sizes {
+        let mut sides: [(&str, Run<'_>); 2] = [
+            ("filch", Box::new(|iters| filch.run(iters, size))),
+            ("tokio", Box::new(|iters| tokio.run(iters, size))),
+        ];
+        compare(&mut sides, size, rounds, burst_ms);
+    }
+}
 
+/// `rounds` alternated bursts of about `burst_ms` each for both sides;
+/// prints the medians and the median per-round ratio.
+fn compare(sides: &mut [(&str, Run<'_>); 2], size: usize, rounds: usize, burst_ms: u64) {
     // Warm up both and size the bursts from tokio's pace.
     for (_, run) in sides.iter_mut() {
         burst(run, 200);
