@@ -205,8 +205,15 @@ fn idle_model(searchers: usize, non_searchers: usize, busy: usize) {
                     }
                     if !idle.is_parked(index) {
                         // Woken by a notification: the task it announced
-                        // must be visible now. Run it: shut down.
+                        // must be visible now, and the producer must have
+                        // counted us a searcher, since we now stop searching
+                        // (`Core::run_task`, whose `debug_assert` this is).
                         assert_eq!(queued.load(Acquire), 1, "woken without work in sight");
+                        assert!(
+                            idle.num_searching() > 0,
+                            "woken before the producer counted us searching"
+                        );
+                        idle.transition_worker_from_searching();
                         shutdown.store(true, Release);
                         for unparker in unparkers.iter() {
                             unparker.unpark();

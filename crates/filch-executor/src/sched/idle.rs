@@ -62,8 +62,12 @@ impl Idle {
             return None;
         }
         let index = sleepers.pop()?;
-        self.parked[index].store(false, Release);
+        // Count the worker unparked and searching *before* it can see that
+        // it was picked: it reads `parked` without the lock, and once it
+        // sees `false` it may find a task and stop searching at once
+        // (`transition_worker_from_searching`), which must find its count.
         self.state.fetch_add(UNPARK_ONE | 1, SeqCst);
+        self.parked[index].store(false, Release);
         Some(index)
     }
 
