@@ -34,6 +34,8 @@ use crate::park::Parker;
 use crate::tasks::Notified;
 use crate::{Handle, context};
 use std::cell::{Cell, RefCell};
+use std::io::{self, Write};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::task::Waker;
@@ -157,8 +159,35 @@ struct Core {
     lifo_steal_delay: Option<Duration>,
 }
 
-/// Runs worker `index` until the runtime shuts down.
+/// The body of worker thread `index`: runs it until the runtime shuts down.
+///
+/// Task code runs under `catch_unwind` (`tasks/harness.rs`), so a panic
+/// that reaches this far is a bug in filch or in a driver. Unwinding would
+/// end the thread and strand the tasks in its queues, and the runtime would
+/// hang without a word. The process aborts instead, after saying why on
+/// stderr (written directly: a test harness captures what the panic hook
+/// prints on threads a test started).
 pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Parker) {
+    let res = panic::catch_unwind(AssertUnwindSafe(|| {
+        run_worker(handle, index, local, parker)
+    }));
+    if let Err(payload) = res {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(a panic payload that is not a string)");
+        let _ = writeln!(
+            io::stderr(),
+            "filch: worker thread {index} panicked outside any task: {what}\n\
+             This is a bug in filch or in a runtime driver. The worker's queued tasks \
+             could never run, so the process aborts."
+        );
+        std::process::abort();
+    }
+}
+
+fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) {
     let shared = handle.shared.clone();
     let _rt = context::enter_runtime();
     let _handle = context::enter_handle(handle.clone());
