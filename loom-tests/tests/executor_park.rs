@@ -207,7 +207,7 @@ fn idle_model(searchers: usize, non_searchers: usize, busy: usize) {
                         // Woken by a notification: the task it announced
                         // must be visible now, and the producer must have
                         // counted us a searcher, since we now stop searching
-                        // (`Core::run_task`, whose `debug_assert` this is).
+                        // as `Core::run_task` does (which debug-asserts it).
                         assert_eq!(queued.load(Acquire), 1, "woken without work in sight");
                         assert!(
                             idle.num_searching() > 0,

@@ -4,8 +4,7 @@
 //! The runtime under test runs in a child process (this test binary
 //! re-run with an environment variable), since it must abort.
 
-use filch_executor::{Builder, Handle};
-use filch_executor::{Driver, Park, WorkerDriver};
+use filch_executor::{Builder, Driver, Handle, Park, WorkerDriver};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -13,16 +12,12 @@ use std::time::{Duration, Instant};
 
 const CHILD: &str = "FILCH_TEST_WORKER_PANIC_CHILD";
 
-/// Parks by sleeping briefly (the test never needs a real wake-up).
+/// Parks by napping 1 ms (the test never needs a real wake-up).
 struct NapPark;
 
 impl Park for NapPark {
-    fn park(&mut self, timeout: Option<Duration>) {
-        std::thread::sleep(
-            timeout
-                .unwrap_or(Duration::from_millis(1))
-                .min(Duration::from_millis(1)),
-        );
+    fn park(&mut self, _timeout: Option<Duration>) {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
