@@ -32,6 +32,7 @@ use crate::coop;
 use crate::driver::WorkerDriver;
 use crate::park::Parker;
 use crate::tasks::Notified;
+use crate::tasks::panic_message;
 use crate::{Handle, context};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
@@ -172,11 +173,7 @@ pub(crate) fn run(handle: Handle, index: usize, local: Local<Task>, parker: Park
         run_worker(handle, index, local, parker)
     }));
     if let Err(payload) = res {
-        let what = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(a panic payload that is not a string)");
+        let what = panic_message(&*payload).unwrap_or("(a panic payload that is not a string)");
         let _ = writeln!(
             io::stderr(),
             "filch: worker thread {index} panicked outside any task: {what}\n\

@@ -140,7 +140,8 @@ impl JoinError {
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+/// The message of a panic payload, if it is a string (what `panic!` gives).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<&'static str>()
         .copied()

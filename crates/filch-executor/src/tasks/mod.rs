@@ -20,6 +20,7 @@ mod waker;
 
 pub use self::core::Meta;
 pub use error::JoinError;
+pub(crate) use error::panic_message;
 pub use join::JoinHandle;
 
 use self::core::{Cell, Header};
