@@ -14,28 +14,37 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
+/// The operation loop for one direction of a stream: `f` moves up to `len`
+/// bytes. A short result (not end of stream, not an empty buffer) is proof
+/// the reactor can use ([`Drained`]). For a write it is [`Drained::Yes`]:
+/// the send buffer is full, so waiting for the next writable edge needs no
+/// `WouldBlock` syscall first. For a read it is [`Drained::ShortRead`]: the
+/// receive buffer was drained unless a FIN came with the data, and the
+/// reactor decides what that allows (`reactor/mod.rs`).
+fn poll_stream<T: AsFd>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    len: usize,
+    f: impl FnMut() -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    let short = match dir {
+        Direction::Read => Drained::ShortRead,
+        Direction::Write => Drained::Yes,
+    };
+    io.registration().poll_io(cx, dir, f, |&n| {
+        if n > 0 && n < len { short } else { Drained::No }
+    })
+}
+
 pub(crate) fn poll_read<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
-    let len = buf.len();
-    io.registration().poll_io(
-        cx,
-        Direction::Read,
-        || sys::recv(io.get_ref(), buf),
-        |&n| if_short(n, len, Drained::ShortRead),
-    )
-}
-
-/// What an operation that moved `n` of `len` bytes proves: a short one
-/// (not end of stream, not an empty buffer) is `short`. For a write that
-/// is [`Drained::Yes`] (the send buffer is full, so waiting for the next
-/// writable edge needs no `WouldBlock` syscall first); for a read it is
-/// [`Drained::ShortRead`] (the receive buffer was drained unless a FIN came
-/// with the data; the reactor decides what that allows, `reactor/mod.rs`).
-fn if_short(n: usize, len: usize, short: Drained) -> Drained {
-    if n > 0 && n < len { short } else { Drained::No }
+    poll_stream(io, cx, Direction::Read, buf.len(), || {
+        sys::recv(io.get_ref(), buf)
+    })
 }
 
 pub(crate) fn poll_read_vectored<T: AsFd>(
@@ -43,13 +52,10 @@ pub(crate) fn poll_read_vectored<T: AsFd>(
     cx: &mut Context<'_>,
     bufs: &mut [IoSliceMut<'_>],
 ) -> Poll<io::Result<usize>> {
-    let len: usize = bufs.iter().map(|b| b.len()).sum();
-    io.registration().poll_io(
-        cx,
-        Direction::Read,
-        || sys::recv_vectored(io.get_ref(), bufs),
-        |&n| if_short(n, len, Drained::ShortRead),
-    )
+    let len = bufs.iter().map(|b| b.len()).sum();
+    poll_stream(io, cx, Direction::Read, len, || {
+        sys::recv_vectored(io.get_ref(), bufs)
+    })
 }
 
 pub(crate) fn poll_write<T: AsFd>(
@@ -57,12 +63,9 @@ pub(crate) fn poll_write<T: AsFd>(
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    io.registration().poll_io(
-        cx,
-        Direction::Write,
-        || sys::send(io.get_ref(), buf),
-        |&n| if_short(n, buf.len(), Drained::Yes),
-    )
+    poll_stream(io, cx, Direction::Write, buf.len(), || {
+        sys::send(io.get_ref(), buf)
+    })
 }
 
 pub(crate) fn poll_write_vectored<T: AsFd>(
@@ -70,13 +73,10 @@ pub(crate) fn poll_write_vectored<T: AsFd>(
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    let total: usize = bufs.iter().map(|b| b.len()).sum();
-    io.registration().poll_io(
-        cx,
-        Direction::Write,
-        || sys::send_vectored(io.get_ref(), bufs),
-        |&n| if_short(n, total, Drained::Yes),
-    )
+    let len = bufs.iter().map(|b| b.len()).sum();
+    poll_stream(io, cx, Direction::Write, len, || {
+        sys::send_vectored(io.get_ref(), bufs)
+    })
 }
 
 /// `recv(2)` into the uninitialised tail of a buffer (for hyper).
@@ -86,13 +86,9 @@ pub(crate) fn poll_read_uninit<T: AsFd>(
     cx: &mut Context<'_>,
     buf: &mut [std::mem::MaybeUninit<u8>],
 ) -> Poll<io::Result<usize>> {
-    let len = buf.len();
-    io.registration().poll_io(
-        cx,
-        Direction::Read,
-        || sys::recv_uninit(io.get_ref(), buf),
-        |&n| if_short(n, len, Drained::ShortRead),
-    )
+    poll_stream(io, cx, Direction::Read, buf.len(), || {
+        sys::recv_uninit(io.get_ref(), buf)
+    })
 }
 
 /// `close()` sends EOF; a peer that is already gone counts as closed.
