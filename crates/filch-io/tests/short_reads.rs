@@ -79,23 +79,23 @@ fn run(
     });
 }
 
-#[test]
-fn a_fin_queued_with_the_data_ends_the_stream_after_short_reads() {
+/// The client sends each of `before` (one short read each on the server),
+/// then `last` and a FIN together; the server, once both are queued and
+/// dispatched, must read `last` and then the end of the stream.
+fn fin_with_the_last_data(name: &str, before: &'static [&'static [u8]], last: &'static [u8]) {
     run(
-        "fin with data, watched stream",
-        |mut c, go, done| {
-            send_each(&mut c, &[b"one", b"two", b"three"], &go);
-            // Data and FIN, both queued before the server reads again.
-            c.write_all(b"last").unwrap();
+        name,
+        move |mut c, go, done| {
+            send_each(&mut c, before, &go);
+            c.write_all(last).unwrap();
             c.shutdown(Shutdown::Write).unwrap();
             done.send(()).unwrap();
         },
-        async |mut s, go, done| {
-            // Three short reads: the second put the stream in the watch.
-            read_each(&mut s, &[b"one", b"two", b"three"], &go).await;
+        async move |mut s, go, done| {
+            read_each(&mut s, before, &go).await;
             done.recv().unwrap();
             let_the_reactor_dispatch();
-            assert_eq!(read_once(&mut s).await, b"last");
+            assert_eq!(read_once(&mut s).await, last);
             // A short read again; the FIN behind it must still be read.
             assert_eq!(read_once(&mut s).await, b"");
         },
@@ -103,25 +103,20 @@ fn a_fin_queued_with_the_data_ends_the_stream_after_short_reads() {
 }
 
 #[test]
-fn a_fin_queued_before_the_stream_joins_the_watch_is_reported() {
-    run(
-        "fin before watch",
-        |mut c, go, done| {
-            send_each(&mut c, &[b"one"], &go);
-            // The server's next read is its second short one, which adds
-            // the stream to the watch after this FIN is already there.
-            c.write_all(b"two").unwrap();
-            c.shutdown(Shutdown::Write).unwrap();
-            done.send(()).unwrap();
-        },
-        async |mut s, go, done| {
-            read_each(&mut s, &[b"one"], &go).await;
-            done.recv().unwrap();
-            let_the_reactor_dispatch();
-            assert_eq!(read_once(&mut s).await, b"two");
-            assert_eq!(read_once(&mut s).await, b"");
-        },
+fn a_fin_queued_with_the_data_ends_the_stream_after_short_reads() {
+    // Three short reads: the second put the stream in the watch.
+    fin_with_the_last_data(
+        "fin with data, watched stream",
+        &[b"one", b"two", b"three"],
+        b"last",
     );
+}
+
+#[test]
+fn a_fin_queued_before_the_stream_joins_the_watch_is_reported() {
+    // The server's read of "two" is its second short one, which adds the
+    // stream to the watch after this FIN is already there.
+    fin_with_the_last_data("fin before watch", &[b"one"], b"two");
 }
 
 #[test]
