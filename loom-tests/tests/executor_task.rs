@@ -17,8 +17,11 @@
 mod common;
 
 use common::model;
-use filch_executor::__loom::{JoinHandle, Notified, Schedule, Task, new_unbound, next_id};
+use filch_executor::__loom::{
+    JoinHandle, Notified, Reporter, Schedule, Task, new_unbound, next_id,
+};
 use filch_executor::JoinError;
+use filch_executor::debug::{Report, UnhandledPanic};
 use loom::sync::atomic::AtomicBool;
 use loom::sync::{Arc, Mutex};
 use loom::thread;
@@ -200,9 +203,15 @@ type Queue = Arc<Mutex<VecDeque<Notified<Sched>>>>;
 struct Sched {
     queue: Queue,
     probe: StdArc<Probe>,
+    /// Where an unobserved panic is reported (the models of that).
+    reporter: Option<StdArc<Reporter>>,
 }
 
 impl Schedule for Sched {
+    fn reporter(&self) -> Option<&StdArc<Reporter>> {
+        self.reporter.as_ref()
+    }
+
     fn schedule(&self, task: Notified<Self>) {
         self.queue.lock().unwrap().push_back(task);
     }
@@ -244,10 +253,20 @@ impl RunQueue {
 
 /// Spawns a task with `behavior`; its `Notified` is already queued.
 fn spawn(probe: &StdArc<Probe>, behavior: Behavior) -> (RunQueue, JoinHandle<Output>) {
+    spawn_reporting(probe, behavior, None)
+}
+
+/// [`spawn`] with a reporter for a panic nobody observes.
+fn spawn_reporting(
+    probe: &StdArc<Probe>,
+    behavior: Behavior,
+    reporter: Option<StdArc<Reporter>>,
+) -> (RunQueue, JoinHandle<Output>) {
     let queue: Queue = Arc::new(Mutex::new(VecDeque::new()));
     let sched = Sched {
         queue: queue.clone(),
         probe: probe.clone(),
+        reporter,
     };
     let future = TestFuture {
         probe: probe.clone(),
@@ -665,6 +684,65 @@ fn panic_in_poll_races_join() {
             EXPECTED_PANIC
         );
         drop(join);
+        probe.assert_task_released();
+        jw.assert_all_dropped();
+    });
+}
+
+/// A reporter that counts the unobserved-panic reports it is given.
+fn counting_reporter() -> (StdArc<Reporter>, StdArc<AtomicUsize>) {
+    let reports = StdArc::new(AtomicUsize::new(0));
+    let r = reports.clone();
+    let hook = StdArc::new(move |report: &Report| {
+        assert!(matches!(report, Report::UnobservedPanic { .. }));
+        r.fetch_add(1, SeqCst);
+    });
+    let reporter = Reporter::new(Some(hook), UnhandledPanic::Report, None);
+    (StdArc::new(reporter), reports)
+}
+
+/// A task panics while its `JoinHandle` is dropped unawaited on another
+/// thread: whichever of the completer and the dropper ends up dropping the
+/// panic reports it, exactly once.
+#[test]
+fn unobserved_panic_is_reported_once() {
+    quiet_expected_panics();
+    model("unobserved_panic_is_reported_once", || {
+        let probe = Probe::new();
+        let (reporter, reports) = counting_reporter();
+        let (rq, join) = spawn_reporting(&probe, Behavior::Panic, Some(reporter));
+        let th = thread::spawn(move || drop(join));
+        rq.run_all();
+        th.join().unwrap();
+        assert_eq!(
+            reports.load(SeqCst),
+            1,
+            "an unobserved panic is reported once"
+        );
+        probe.assert_task_released();
+    });
+}
+
+/// A joiner that gets the panic has observed it: no report, whatever the
+/// order of the panic and the join.
+#[test]
+fn observed_panic_is_not_reported() {
+    quiet_expected_panics();
+    model("observed_panic_is_not_reported", || {
+        let probe = Probe::new();
+        let (reporter, reports) = counting_reporter();
+        let (rq, join) = spawn_reporting(&probe, Behavior::Panic, Some(reporter));
+        let jw = StdArc::new(JoinWaker::default());
+        let jw2 = jw.clone();
+        let th = thread::spawn(move || join_from(join, &jw2));
+        rq.run_all();
+        let (mut join, first) = th.join().unwrap();
+        let err = join_result(first, &mut join, &jw)
+            .err()
+            .expect("it panicked");
+        drop(err);
+        drop(join);
+        assert_eq!(reports.load(SeqCst), 0, "an observed panic is not reported");
         probe.assert_task_released();
         jw.assert_all_dropped();
     });

@@ -13,6 +13,8 @@
 //! Owns the caller-side loop and parking; which tasks it may take is the
 //! scheduler's rule (`Shared::task_for_block_on`).
 
+use crate::diag::clock;
+use crate::diag::timing::{EnterSlot, ThreadSlot};
 use crate::park::{Parker, Unparker};
 use crate::sched::BlockOnState;
 use crate::{Handle, context, coop};
@@ -52,13 +54,21 @@ struct Registration<'a> {
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        self.handle
-            .shared
+        let shared = &self.handle.shared;
+        shared
             .block_ons
             .lock()
             .retain(|s| !Arc::ptr_eq(s, &self.state));
+        // Keep this thread's poll-time counts in the runtime's histogram.
+        if let (Some(slot), Some(timing)) = (&self.state.slot, &shared.diag.timing) {
+            timing.others.merge_shared(&slot.histogram);
+        }
     }
 }
+
+const FATAL: &str = "a filch task panicked and nobody awaited its JoinHandle, and the \
+     runtime is configured with `UnhandledPanic::ShutdownRuntime`, so it has shut down \
+     (the report above says which task)";
 
 /// The loop of one `block_on` call, generic over its parts so that the loom
 /// model (`loom-tests/tests/executor_block_on.rs`) drives this very loop:
@@ -116,8 +126,16 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let mut parker = CACHED
         .with(|c| c.borrow_mut().take())
         .unwrap_or_else(|| Parker::new(None));
-    let state = Arc::new(BlockOnState::default());
-    handle.shared.block_ons.lock().push(state.clone());
+    let shared = &handle.shared;
+    let state = Arc::new(BlockOnState::new(
+        parker.unparker(),
+        shared.diag.timing.as_ref().map(|_| ThreadSlot::default()),
+    ));
+    shared.block_ons.lock().push(state.clone());
+    let _slot = state
+        .slot
+        .as_ref()
+        .map(|slot| EnterSlot::new(&shared.diag, slot));
     let registration = Registration {
         handle,
         state: state.clone(),
@@ -132,7 +150,13 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
     let out = drive(
         &state,
         &mut parker,
-        || coop::budget(|| future.as_mut().poll(&mut cx)),
+        || {
+            if shared.is_fatal() {
+                panic!("{FATAL}");
+            }
+            clock::refresh();
+            coop::budget(|| future.as_mut().poll(&mut cx))
+        },
         || {
             let task = handle.shared.task_for_block_on()?;
             Some(move || coop::budget(|| task.run()))
@@ -140,6 +164,7 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         || handle.shared.check_idle(),
     );
     drop(registration);
+    clock::clear_coarse();
     // (If the future panics, the parker is simply not reused.)
     let _ = CACHED.try_with(|c| *c.borrow_mut() = Some(parker));
     out

@@ -6,13 +6,17 @@
 //! handling as async tasks) whose future runs the closure in one poll. Owns
 //! the pool's queue and threads; it must not run async tasks.
 
+use crate::diag::Reporter;
 use crate::loom::atomic::AtomicUsize;
 use crate::loom::{Condvar, CvMutex};
-use crate::tasks::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::sched::Shared;
+use crate::tasks::{self, Id, JoinHandle, Meta, Notified, Schedule, Task};
 use crate::{Handle, context};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
@@ -52,8 +56,15 @@ struct State {
 }
 
 /// Blocking tasks are never woken (their future finishes in one poll) and
-/// are not in the owned list: the pool's queue is their only home.
-pub(crate) struct BlockingSchedule;
+/// are not in the owned list: the pool's queue is their only home. They
+/// point at their runtime only to report a panic nobody observes.
+pub(crate) struct BlockingSchedule(NonNull<Shared>);
+
+// SAFETY: `Shared` is `Sync`; the pointer is only followed while the task
+// runs or is cancelled, see `reporter`.
+unsafe impl Send for BlockingSchedule {}
+// SAFETY: as above.
+unsafe impl Sync for BlockingSchedule {}
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified<Self>) {
@@ -65,6 +76,14 @@ impl Schedule for BlockingSchedule {
 
     fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
         None
+    }
+
+    fn reporter(&self) -> Option<&Arc<Reporter>> {
+        // SAFETY: asked only while the task runs (on a pool thread, which
+        // holds a `Handle`) or is cancelled (by `spawn`, whose caller holds
+        // a `Handle`, or by the pool's shutdown, which the runtime's shutdown
+        // calls while it holds its own): `Shared` is alive.
+        Some(&unsafe { self.0.as_ref() }.diag.reporter)
     }
 }
 
@@ -114,13 +133,20 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn<F, R>(&self, f: F, handle: &Handle) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(
+        &self,
+        f: F,
+        handle: &Handle,
+        location: &'static Location<'static>,
+        meta: Option<Box<Meta>>,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        let scheduler = BlockingSchedule(NonNull::from(&*handle.shared));
         let (notified, join) =
-            tasks::new_unbound(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+            tasks::new_unbound_with(BlockingTask(Some(f)), scheduler, Id::next(), location, meta);
         let mut state = self.inner.state.lock();
         if state.shutdown {
             drop(state);
@@ -166,6 +192,11 @@ impl BlockingPool {
 
     pub(crate) fn num_active(&self) -> usize {
         self.inner.num_active.load(SeqCst)
+    }
+
+    /// Threads in the pool right now.
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.state.lock().num_threads
     }
 
     /// Cancels queued closures and waits up to `timeout` (`None`: as long as

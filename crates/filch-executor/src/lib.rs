@@ -24,6 +24,7 @@ mod block_on;
 mod blocking;
 mod context;
 pub mod coop;
+mod diag;
 mod driver;
 mod loom;
 mod park;
@@ -40,10 +41,18 @@ pub use sched::{Handle, spawn, spawn_blocking};
 pub use tasks::{Id, JoinError, JoinHandle};
 pub use yield_now::{YieldNow, yield_now};
 
-/// Task handles, errors and options.
+/// Task handles, errors and options, and the current task.
 pub mod task {
-    pub use crate::task_builder::Builder;
+    pub use crate::task_builder::{Builder, current, id};
     pub use crate::tasks::{Id, JoinError, JoinHandle, TaskInfo, TaskState};
+}
+
+/// Debug mode: slow-poll and unobserved-panic reports, and runtime metrics
+/// (see `Builder::slow_poll_threshold`, `Builder::on_debug_report`,
+/// `Builder::unhandled_panic` and `Handle::metrics`).
+pub mod debug {
+    pub use crate::diag::{Report, RuntimeMetrics, UnhandledPanic};
+    pub use crate::runtime::DEFAULT_SLOW_POLL_THRESHOLD;
 }
 
 /// Internals exposed to the loom models in `loom-tests/` (only under
@@ -52,6 +61,8 @@ pub mod task {
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::block_on::drive;
+    pub use crate::diag::Reporter;
+    pub use crate::diag::timing::{PollSlot, PollSnapshot};
     pub use crate::park::{DriverSlot, Parker, Unparker};
     pub use crate::sched::BlockOnState;
     pub use crate::sched::idle::{Idle, Watchers};

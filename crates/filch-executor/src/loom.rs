@@ -9,7 +9,7 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, fence};
+        pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, fence};
     }
 
     /// `std::cell::UnsafeCell` with loom's closure-based access API.
@@ -123,7 +123,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, fence};
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, fence};
     }
 
     pub(crate) use loom::cell::UnsafeCell;

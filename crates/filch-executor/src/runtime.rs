@@ -6,6 +6,8 @@
 //! contain scheduling logic.
 
 use crate::blocking::{BlockingPool, ThreadNameFn};
+use crate::diag::timing::{PollTiming, start_watchdog};
+use crate::diag::{Diagnostics, Hook, Report, Reporter, UnhandledPanic};
 use crate::driver::{Driver, Park};
 use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Parker};
@@ -43,6 +45,33 @@ pub struct Builder {
     lifo_steal_delay: Option<Duration>,
     block_on_runs_tasks: bool,
     driver: Option<(Box<dyn Park>, Arc<dyn Driver>)>,
+    slow_poll_threshold: Option<Duration>,
+    poll_time_histogram: bool,
+    debug_hook: Option<Hook>,
+    unhandled_panic: UnhandledPanic,
+}
+
+/// Debug mode's threshold when `FILCH_DEBUG=1` turns it on (asyncio's
+/// `slow_callback_duration`).
+pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// Reads `FILCH_DEBUG`: unset, empty, `0`, `false`, `no` or `off` is off;
+/// `1`, `true`, `yes` or `on` is on; anything else is an error naming it.
+fn debug_from_env() -> io::Result<bool> {
+    let Some(value) = std::env::var_os("FILCH_DEBUG") else {
+        return Ok(false);
+    };
+    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" | "off" => Ok(false),
+        "1" | "true" | "yes" | "on" => Ok(true),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "invalid environment setting: FILCH_DEBUG = {value:?} (use 1 to turn debug \
+                 mode on, 0 or nothing for off)"
+            ),
+        )),
+    }
 }
 
 impl Default for Builder {
@@ -72,6 +101,10 @@ impl Builder {
             lifo_steal_delay: Some(Duration::from_millis(1)),
             block_on_runs_tasks: true,
             driver: None,
+            slow_poll_threshold: None,
+            poll_time_histogram: false,
+            debug_hook: None,
+            unhandled_panic: UnhandledPanic::Report,
         }
     }
 
@@ -221,6 +254,86 @@ impl Builder {
         self
     }
 
+    /// Debug mode: report every task poll that takes longer than
+    /// `threshold` (asyncio's "Executing <Task> took 0.5 seconds"), with the
+    /// task's id, name and spawn location, once the poll returns; and have a
+    /// watchdog thread report a poll that is *still* running past it (a task
+    /// stuck in blocking code), without stopping it. Reports go to the hook
+    /// set with [`on_debug_report`](Self::on_debug_report) (default: one
+    /// line on stderr). Every poll is then timed (two clock reads) and
+    /// counted in the poll-time histogram.
+    ///
+    /// The environment variable `FILCH_DEBUG=1` turns this on at
+    /// [`DEFAULT_SLOW_POLL_THRESHOLD`] (100 ms) when no threshold is set
+    /// here. `build` returns `InvalidInput` for a zero threshold.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = filch_executor::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// let err = filch_executor::Builder::new()
+    ///     .slow_poll_threshold(Duration::ZERO)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Times every task poll into the poll-time histogram of
+    /// [`Handle::metrics`] (on anyway with a slow-poll threshold). Costs two
+    /// clock reads per poll.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new().poll_time_histogram(true).build().unwrap();
+    /// assert!(rt.handle().metrics().poll_time_histogram_enabled());
+    /// ```
+    pub fn poll_time_histogram(&mut self, on: bool) -> &mut Self {
+        self.poll_time_histogram = on;
+        self
+    }
+
+    /// Where debug reports go (slow polls, unobserved panics): `hook` is
+    /// called on the thread that noticed (a worker, the watchdog, or the
+    /// thread dropping a `JoinHandle`), so it should be quick. A hook that
+    /// panics is contained: the first such panic is said on stderr, and the
+    /// worker lives on. Default: the report's line on stderr.
+    ///
+    /// ```
+    /// let rt = filch_executor::Builder::new()
+    ///     .on_debug_report(|report: &filch_executor::debug::Report| eprintln!("[svc] {report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_debug_report(&mut self, hook: impl Fn(&Report) + Send + Sync + 'static) -> &mut Self {
+        self.debug_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// What to do about a task that panicked when nobody will see the panic
+    /// (its `JoinHandle` was dropped without being awaited): report it
+    /// (default), ignore it, or shut the runtime down
+    /// ([`UnhandledPanic`]).
+    ///
+    /// ```
+    /// use filch_executor::debug::UnhandledPanic;
+    /// let rt = filch_executor::Builder::new()
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = policy;
+        self
+    }
+
     /// Plugs a driver (timer, I/O reactor) into the workers' park loop; see
     /// [`Driver`].
     ///
@@ -296,6 +409,20 @@ impl Builder {
                 "must be above zero (or None)",
             )?;
         }
+        if let Some(d) = self.slow_poll_threshold {
+            check(
+                !d.is_zero(),
+                "slow_poll_threshold",
+                format!("{d:?}"),
+                "must be above zero",
+            )?;
+        }
+        let slow_poll_threshold = match self.slow_poll_threshold {
+            Some(d) => Some(d),
+            None => debug_from_env()?.then_some(DEFAULT_SLOW_POLL_THRESHOLD),
+        };
+        let timing = (slow_poll_threshold.is_some() || self.poll_time_histogram)
+            .then(|| PollTiming::new(slow_poll_threshold));
 
         let driver = self
             .driver
@@ -329,16 +456,26 @@ impl Builder {
             lifo_steal_delay: self.lifo_steal_delay,
             block_on_runs_tasks: self.block_on_runs_tasks,
         };
-        let shared = Arc::new(Shared::new(
-            remotes.into_boxed_slice(),
-            driver,
-            blocking,
-            config,
-        ));
+        let hook = self.debug_hook.clone();
+        let unhandled = self.unhandled_panic;
+        let shared = Arc::new_cyclic(|me: &std::sync::Weak<Shared>| {
+            let me = me.clone();
+            let fatal = Box::new(move || {
+                if let Some(shared) = me.upgrade() {
+                    shared.fatal_shutdown();
+                }
+            });
+            let reporter = Arc::new(Reporter::new(hook, unhandled, Some(fatal)));
+            let diag = Diagnostics { reporter, timing };
+            Shared::new(remotes.into_boxed_slice(), driver, blocking, config, diag)
+        });
         let mut executor = Executor {
             handle: Handle { shared },
             workers: Vec::with_capacity(workers),
+            watchdog: None,
         };
+        // On failure, dropping `executor` stops what was started so far.
+        executor.watchdog = start_watchdog(&executor.handle.shared)?;
         for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
             let handle = executor.handle.clone();
             let mut builder = thread::Builder::new().name((self.thread_name)());
@@ -371,6 +508,8 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("lifo_steal_delay", &self.lifo_steal_delay)
             .field("block_on_runs_tasks", &self.block_on_runs_tasks)
+            .field("slow_poll_threshold", &self.slow_poll_threshold)
+            .field("unhandled_panic", &self.unhandled_panic)
             .finish_non_exhaustive()
     }
 }
@@ -390,6 +529,8 @@ impl fmt::Debug for Builder {
 pub struct Executor {
     handle: Handle,
     workers: Vec<thread::JoinHandle<()>>,
+    /// The slow-poll watchdog thread, in debug mode.
+    watchdog: Option<thread::JoinHandle<()>>,
 }
 
 impl Executor {
@@ -499,22 +640,24 @@ impl Executor {
             return;
         }
         shared.begin_shutdown();
+        let mut workers = std::mem::take(&mut self.workers);
+        workers.extend(self.watchdog.take());
         if context::is_in_runtime() {
             // Dropped from async code: this thread may be one of our
             // workers, and blocking it would deadlock. Finish in the
             // background instead.
-            let workers = std::mem::take(&mut self.workers);
             let shared = shared.clone();
             let _ = thread::Builder::new()
                 .name("filch-shutdown".into())
                 .spawn(move || finish_shutdown(&shared, workers, blocking_timeout));
             return;
         }
-        let workers = std::mem::take(&mut self.workers);
         finish_shutdown(shared, workers, blocking_timeout);
     }
 }
 
+/// Joins the runtime's threads (workers and watchdog), then drops every task
+/// and waits for the blocking pool.
 fn finish_shutdown(
     shared: &Arc<Shared>,
     workers: Vec<thread::JoinHandle<()>>,

@@ -1,8 +1,9 @@
 //! `task::Builder`: spawn with options (a name, for debugging and task
-//! dumps, like asyncio's `create_task(coro, name=...)`). Owns only the
-//! options; spawning is the scheduler's.
+//! dumps, like asyncio's `create_task(coro, name=...)`), and the current
+//! task (asyncio's `current_task()`). Owns only the options; spawning is the
+//! scheduler's.
 
-use crate::tasks::{JoinHandle, Meta};
+use crate::tasks::{Id, JoinHandle, Meta, TaskInfo};
 use crate::{Handle, context};
 use std::future::Future;
 use std::panic::Location;
@@ -47,7 +48,7 @@ impl<'a> Builder<'a> {
     fn meta(&self) -> Option<Box<Meta>> {
         self.name.map(|n| {
             Box::new(Meta {
-                name: Some(n.into()),
+                name: Some(std::sync::Arc::from(n)),
             })
         })
     }
@@ -74,6 +75,38 @@ impl<'a> Builder<'a> {
         handle.spawn_with_meta(future, location, self.meta())
     }
 
+    /// Runs a blocking closure on the current runtime's blocking pool, named
+    /// (see [`spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// # Panics
+    /// Outside a runtime (see [`Handle::current`]).
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// let name = rt.block_on(async {
+    ///     filch_executor::task::Builder::new()
+    ///         .name("checksum")
+    ///         .spawn_blocking(|| filch_executor::task::current().unwrap().name().map(String::from))
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(name.as_deref(), Some("checksum"));
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let location = Location::caller();
+        let handle = context::with_handle(|h| h.cloned())
+            .unwrap_or_else(|| panic!("{}", crate::sched::NO_RUNTIME));
+        handle
+            .shared
+            .blocking
+            .spawn(f, &handle, location, self.meta())
+    }
+
     /// Spawns on the runtime of `handle`.
     ///
     /// ```
@@ -89,4 +122,40 @@ impl<'a> Builder<'a> {
     {
         handle.spawn_with_meta(future, Location::caller(), self.meta())
     }
+}
+
+/// A snapshot of the task being polled on this thread (asyncio's
+/// `current_task()`), or `None` outside a task (in a `block_on` future,
+/// which is not a task, or on a thread that is not polling one).
+///
+/// ```
+/// let rt = filch_executor::Executor::new().unwrap();
+/// rt.block_on(async {
+///     assert!(filch_executor::task::current().is_none());
+///     let h = filch_executor::task::Builder::new()
+///         .name("worker")
+///         .spawn(async { filch_executor::task::current().unwrap() });
+///     let id = h.id();
+///     let info = h.await.unwrap();
+///     assert_eq!((info.id(), info.name()), (id, Some("worker")));
+/// });
+/// ```
+pub fn current() -> Option<TaskInfo> {
+    crate::tasks::current::info()
+}
+
+/// The id of the task being polled on this thread, or `None` outside a
+/// task; cheaper than [`current`].
+///
+/// ```
+/// let rt = filch_executor::Executor::new().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(filch_executor::task::id(), None);
+///     let h = filch_executor::spawn(async { filch_executor::task::id() });
+///     let id = h.id();
+///     assert_eq!(h.await.unwrap(), Some(id));
+/// });
+/// ```
+pub fn id() -> Option<Id> {
+    crate::tasks::current::id()
 }

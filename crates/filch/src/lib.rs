@@ -79,10 +79,50 @@ pub use filch_macros::main;
 /// ```
 pub use filch_macros::test;
 
-/// Tasks: handles, errors, ids, names (asyncio's `Task`).
+/// Tasks: handles, errors, ids, names, and the current task (asyncio's
+/// `Task`, `current_task()`).
 pub mod task {
-    pub use filch_executor::task::{Builder, Id, JoinError, JoinHandle, TaskInfo, TaskState};
+    pub use filch_executor::task::{
+        Builder, Id, JoinError, JoinHandle, TaskInfo, TaskState, current, id,
+    };
     pub use filch_executor::{spawn, spawn_blocking, yield_now};
+}
+
+/// Debug mode (asyncio's debug mode): reports of slow polls and of panics
+/// nobody observed, and runtime metrics.
+///
+/// Turn it on with `FILCH_DEBUG=1` in the environment (a 100 ms slow-poll
+/// threshold), or with [`runtime::Builder::slow_poll_threshold`]; route the
+/// reports with [`runtime::Builder::on_debug_report`]; list the live tasks
+/// with [`runtime::Handle::tasks`] or [`runtime::Handle::dump`]; read the
+/// counters with [`runtime::Handle::metrics`].
+///
+/// ```
+/// use filch::debug::Report;
+/// use std::time::Duration;
+///
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// let rt = filch::Runtime::builder()
+///     .slow_poll_threshold(Duration::from_millis(20))
+///     .on_debug_report(move |r: &Report| drop(tx.send(r.clone())))
+///     .build()
+///     .unwrap();
+/// rt.block_on(async {
+///     filch::task::Builder::new()
+///         .name("blocker")
+///         .spawn(async { std::thread::sleep(Duration::from_millis(30)) })
+///         .await
+///         .unwrap();
+/// });
+/// let report = rx.try_iter().find(|r| matches!(r, Report::SlowPoll { still_running: false, .. }));
+/// let Some(Report::SlowPoll { task, elapsed, .. }) = report else { unreachable!() };
+/// assert_eq!(task.name(), Some("blocker"));
+/// assert!(elapsed >= Duration::from_millis(30));
+/// ```
+pub mod debug {
+    pub use filch_executor::debug::{
+        DEFAULT_SLOW_POLL_THRESHOLD, Report, RuntimeMetrics, UnhandledPanic,
+    };
 }
 
 /// Time: sleeping, intervals, timeouts, and virtual time for tests.

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
+pub use filch_executor::debug::{RuntimeMetrics, UnhandledPanic};
 pub use filch_executor::{EnterGuard, Handle};
 
 /// Runs `future` to completion on a new multi-thread runtime (one worker per
@@ -315,6 +316,74 @@ impl Builder {
     /// ```
     pub fn event_interval(&mut self, ticks: u32) -> &mut Self {
         self.executor.event_interval(ticks);
+        self
+    }
+
+    /// Debug mode: report every task poll longer than `threshold`, once it
+    /// returns, and (from a watchdog thread) any poll still running past it,
+    /// with the task's id, name and spawn location (see
+    /// [`filch::debug`](crate::debug)). `FILCH_DEBUG=1` in the environment
+    /// turns this on at 100 ms. `build` returns `InvalidInput` for zero.
+    ///
+    /// ```
+    /// let rt = filch::Runtime::builder()
+    ///     .slow_poll_threshold(std::time::Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.executor.slow_poll_threshold(threshold);
+        self
+    }
+
+    /// Where debug reports go (default: one line each on stderr); see
+    /// [`filch::debug::Report`](crate::debug::Report). A hook that panics is
+    /// contained and said once on stderr.
+    ///
+    /// ```
+    /// let rt = filch::Runtime::builder()
+    ///     .on_debug_report(|r: &filch::debug::Report| eprintln!("[api] {r}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_debug_report(
+        &mut self,
+        hook: impl Fn(&crate::debug::Report) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.executor.on_debug_report(hook);
+        self
+    }
+
+    /// What to do about a panic nobody will observe (a task that panicked
+    /// after its `JoinHandle` was dropped, or whose handle was dropped
+    /// unawaited): [`UnhandledPanic::Report`] (default), `Ignore`, or
+    /// `ShutdownRuntime`.
+    ///
+    /// ```
+    /// use filch::runtime::UnhandledPanic;
+    /// let rt = filch::Runtime::builder()
+    ///     .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
+        self.executor.unhandled_panic(policy);
+        self
+    }
+
+    /// Times every task poll into the histogram of
+    /// [`Handle::metrics`]`().poll_time_histogram()` (on anyway in debug
+    /// mode).
+    ///
+    /// ```
+    /// let rt = filch::Runtime::builder().poll_time_histogram(true).build().unwrap();
+    /// assert!(rt.handle().metrics().poll_time_histogram_enabled());
+    /// ```
+    pub fn poll_time_histogram(&mut self, on: bool) -> &mut Self {
+        self.executor.poll_time_histogram(on);
         self
     }
 

@@ -24,6 +24,9 @@ pub(crate) mod queue;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
+use crate::diag::metrics::{Counter, WorkerStats};
+use crate::diag::timing::ThreadSlot;
+use crate::diag::{Diagnostics, Reporter, RuntimeMetrics};
 use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Unparker};
 use crate::tasks::list::OwnedTasks;
@@ -82,6 +85,15 @@ pub(crate) struct Shared {
     pub(crate) watchers: Watchers,
     /// The `block_on` calls in progress, each with its idle flag.
     pub(crate) block_ons: parking_lot::Mutex<Vec<Arc<BlockOnState>>>,
+    /// Debug mode: where reports go, and poll timing if it is on.
+    pub(crate) diag: Diagnostics,
+    /// Each worker's counters, on cache lines of their own.
+    pub(crate) stats: Box<[CachePadded<WorkerStats>]>,
+    /// Tasks that `block_on` threads took from the global queue.
+    pub(crate) others_injector_takes: CachePadded<Counter>,
+    /// Set when an unobserved panic shut the runtime down
+    /// ([`UnhandledPanic::ShutdownRuntime`](crate::debug::UnhandledPanic)).
+    fatal: AtomicBool,
 }
 
 /// One `block_on` call as the idle check sees it: `ACTIVE` while polling,
@@ -92,12 +104,24 @@ pub(crate) struct Shared {
 #[derive(Debug, Default)]
 pub struct BlockOnState {
     state: AtomicUsize,
+    /// Wakes the thread (to tell it the runtime shut down).
+    pub(crate) unparker: Option<Unparker>,
+    /// The thread's poll timing, when debug mode times polls.
+    pub(crate) slot: Option<ThreadSlot>,
 }
 
 impl BlockOnState {
     const ACTIVE: usize = 0;
     const IDLE: usize = 1;
     const NOTIFIED: usize = 2;
+
+    pub(crate) fn new(unparker: Unparker, slot: Option<ThreadSlot>) -> BlockOnState {
+        BlockOnState {
+            state: AtomicUsize::new(Self::ACTIVE),
+            unparker: Some(unparker),
+            slot,
+        }
+    }
 
     /// About to poll the future.
     pub fn set_active(&self) {
@@ -158,9 +182,28 @@ impl SchedRef {
     }
 }
 
+impl SchedRef {
+    fn shared(&self) -> &Shared {
+        // SAFETY: the scheduler is asked for its diagnostics only while the
+        // task is being polled or cancelled, so it is not complete and
+        // `Shared` is alive (module docs).
+        unsafe { self.0.as_ref() }
+    }
+}
+
 impl Schedule for SchedRef {
     fn schedule(&self, task: Notified<Self>) {
         schedule_task(self.0, task, false);
+    }
+
+    #[inline]
+    fn poll_timing(&self) -> Option<&Diagnostics> {
+        let diag = &self.shared().diag;
+        diag.timing.as_ref().map(|_| diag)
+    }
+
+    fn reporter(&self) -> Option<&Arc<Reporter>> {
+        Some(&self.shared().diag.reporter)
     }
 
     fn yield_now(&self, task: Notified<Self>) {
@@ -202,9 +245,16 @@ impl Shared {
         driver: Option<Arc<DriverSlot>>,
         blocking: BlockingPool,
         config: Config,
+        diag: Diagnostics,
     ) -> Shared {
         let n = remotes.len();
         Shared {
+            diag,
+            stats: (0..n)
+                .map(|_| CachePadded::new(WorkerStats::default()))
+                .collect(),
+            others_injector_takes: CachePadded::new(Counter::default()),
+            fatal: AtomicBool::new(false),
             remotes,
             injector: Injector::new(),
             idle: Idle::new(n),
@@ -223,10 +273,12 @@ impl Shared {
     /// queue: a worker's own queues stay its own (and its LIFO slot keeps
     /// the message-passing order, see `worker.rs`).
     pub(crate) fn task_for_block_on(&self) -> Option<Notified<SchedRef>> {
-        if !self.config.block_on_runs_tasks {
+        if !self.config.block_on_runs_tasks || self.is_shutdown() {
             return None;
         }
-        queue::steal_retrying(|| self.injector.steal())
+        let task = queue::steal_retrying(|| self.injector.steal())?;
+        self.others_injector_takes.add_shared(1);
+        Some(task)
     }
 
     /// Queues a task from a thread that is not one of our workers.
@@ -319,6 +371,27 @@ impl Shared {
         for remote in self.remotes.iter() {
             remote.unpark.unpark();
         }
+        if let Some(timing) = &self.diag.timing {
+            timing.stop_watchdog();
+        }
+    }
+
+    /// An unobserved panic with `UnhandledPanic::ShutdownRuntime`: stop
+    /// running tasks and make every `block_on` call panic.
+    pub(crate) fn fatal_shutdown(&self) {
+        self.fatal.store(true, SeqCst);
+        self.begin_shutdown();
+        for b in self.block_ons.lock().iter() {
+            b.notify();
+            if let Some(unparker) = &b.unparker {
+                unparker.unpark();
+            }
+        }
+    }
+
+    /// Whether an unobserved panic shut the runtime down.
+    pub(crate) fn is_fatal(&self) -> bool {
+        self.fatal.load(SeqCst)
     }
 
     /// After the workers have stopped: cancels every task and drains every
@@ -420,7 +493,9 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.blocking.spawn(f, self)
+        self.shared
+            .blocking
+            .spawn(f, self, Location::caller(), None)
     }
 
     /// Makes this runtime the current one for this thread until the guard
@@ -489,26 +564,91 @@ impl Handle {
     }
 
     /// A snapshot of every task that has not completed (asyncio's
-    /// `all_tasks`), for debugging and task dumps. Takes each shard lock of
-    /// the task list in turn, so it is not for hot paths.
+    /// `all_tasks()`): id, name, spawn location, state, polls and age, in no
+    /// particular order. Takes each shard lock of the task list in turn
+    /// (never all at once, so spawning goes on meanwhile), which makes it a
+    /// debugging tool, not something for a hot path. Blocking-pool closures
+    /// are not tasks of the list and are not included.
     ///
     /// ```
     /// let rt = filch_executor::Executor::new().unwrap();
     /// let h = filch_executor::task::Builder::new()
     ///     .name("sleeper")
     ///     .spawn_on(std::future::pending::<()>(), rt.handle());
-    /// let tasks = rt.handle().all_tasks();
+    /// let tasks = rt.handle().tasks();
     /// assert_eq!(tasks.len(), 1);
-    /// assert_eq!(tasks[0].name.as_deref(), Some("sleeper"));
-    /// assert!(tasks[0].spawned_at.file().ends_with(".rs"));
+    /// assert_eq!(tasks[0].name(), Some("sleeper"));
+    /// assert_eq!(tasks[0].id(), h.id());
+    /// assert!(tasks[0].location().file().ends_with(".rs"));
     /// h.cancel();
     /// ```
-    pub fn all_tasks(&self) -> Vec<crate::tasks::TaskInfo> {
+    #[doc(alias = "all_tasks")]
+    pub fn tasks(&self) -> Vec<crate::tasks::TaskInfo> {
         let mut out = Vec::new();
         self.shared
             .owned
             .for_each(|h| out.push(crate::tasks::TaskInfo::of(h)));
         out
+    }
+
+    /// asyncio's name for [`tasks`](Self::tasks).
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// assert!(rt.handle().all_tasks().is_empty());
+    /// ```
+    pub fn all_tasks(&self) -> Vec<crate::tasks::TaskInfo> {
+        self.tasks()
+    }
+
+    /// A task dump: a summary line of the runtime, then one line per live
+    /// task (as [`tasks`](Self::tasks) sees them), oldest first.
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// let h = filch_executor::task::Builder::new()
+    ///     .name("server")
+    ///     .spawn_on(std::future::pending::<()>(), rt.handle());
+    /// let dump = rt.handle().dump();
+    /// assert!(dump.contains("\"server\""), "{dump}");
+    /// assert!(dump.contains(&format!("task {}", h.id())), "{dump}");
+    /// h.cancel();
+    /// ```
+    pub fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut tasks = self.tasks();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.age()));
+        let m = self.metrics();
+        let mut out = String::new();
+        let n = |count: usize, what: &str| {
+            format!("{count} {what}{}", if count == 1 { "" } else { "s" })
+        };
+        let _ = writeln!(
+            out,
+            "filch runtime: {} ({} awake), {}, {} spawned, {} queued globally, {}",
+            n(m.num_workers(), "worker"),
+            self.num_unparked_workers(),
+            n(tasks.len(), "live task"),
+            m.spawned_tasks(),
+            m.injection_queue_depth(),
+            n(m.blocking_threads(), "blocking thread"),
+        );
+        for task in &tasks {
+            let _ = writeln!(out, "  {task}");
+        }
+        out
+    }
+
+    /// The runtime's metrics: a live view whose getters read the current
+    /// counts (see [`RuntimeMetrics`](crate::debug::RuntimeMetrics)).
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// assert_eq!(rt.handle().metrics().spawned_tasks(), 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.clone())
     }
 
     /// Workers not parked right now (a hint for drivers and metrics).
@@ -627,8 +767,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let location = Location::caller();
     context::with_handle(|h| match h {
-        Some(h) => h.spawn_blocking(f),
+        Some(h) => h.shared.blocking.spawn(f, h, location, None),
         None => panic!("{}", NO_RUNTIME),
     })
 }

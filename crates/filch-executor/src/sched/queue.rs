@@ -216,6 +216,9 @@ mod mock {
         pub fn is_empty(&self) -> bool {
             self.q.lock().is_empty()
         }
+        pub fn len(&self) -> usize {
+            self.q.lock().len()
+        }
     }
 
     impl<T> Injector<T> {
@@ -239,6 +242,9 @@ mod mock {
         }
         pub fn is_empty(&self) -> bool {
             self.q.lock().is_empty()
+        }
+        pub fn len(&self) -> usize {
+            self.q.lock().len()
         }
     }
 }

@@ -29,6 +29,9 @@
 use super::queue::{Local, steal_retrying};
 use super::{SchedRef, Shared};
 use crate::coop;
+use crate::diag::clock;
+use crate::diag::metrics::{Counter, WorkerStats};
+use crate::diag::timing::EnterSlot;
 use crate::driver::WorkerDriver;
 use crate::park::Parker;
 use crate::tasks::Notified;
@@ -77,8 +80,13 @@ impl WorkerRef {
         Arc::as_ptr(&self.shared)
     }
 
+    fn stats(&self) -> &WorkerStats {
+        &self.shared.stats[self.index]
+    }
+
     /// Queues a task woken or spawned by code running on this worker.
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) {
+        self.stats().local_schedules.inc();
         if is_yield || !self.lifo_enabled.get() {
             self.local.push(task);
             self.notify_push();
@@ -197,6 +205,13 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         deferred: RefCell::new(Vec::new()),
     };
     let _worker = context::enter_worker(&worker);
+    let _slot = worker
+        .shared
+        .diag
+        .timing
+        .as_ref()
+        .map(|_| EnterSlot::new(&worker.shared.diag, &worker.stats().slot));
+    clock::refresh();
     let driver = worker
         .shared
         .driver
@@ -223,6 +238,7 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
     if let Some(driver) = core.driver.as_mut() {
         driver.shutdown();
     }
+    clock::clear_coarse();
 }
 
 impl Core {
@@ -248,7 +264,9 @@ impl Core {
             self.last_global = self.tick;
             // A batch, not one task: with busy local work a worker comes here
             // only once per interval, and remote spawns must keep up.
-            if let Some(task) = steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local)) {
+            if let Some(task) = take_counted(w, &w.stats().injector_takes, || {
+                w.shared.injector.steal_batch_and_pop(&w.local)
+            }) {
                 return Some(task);
             }
         }
@@ -258,7 +276,9 @@ impl Core {
         if let Some(task) = w.local.pop() {
             return Some(task);
         }
-        steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local))
+        take_counted(w, &w.stats().injector_takes, || {
+            w.shared.injector.steal_batch_and_pop(&w.local)
+        })
     }
 
     fn steal_work(&mut self, w: &WorkerRef) -> Option<Task> {
@@ -276,11 +296,15 @@ impl Core {
                 continue;
             }
             let stealer = &w.shared.remotes[victim].stealer;
-            if let Some(task) = steal_retrying(|| stealer.steal_batch_and_pop(&w.local)) {
+            if let Some(task) = take_counted(w, &w.stats().steals, || {
+                stealer.steal_batch_and_pop(&w.local)
+            }) {
                 return Some(task);
             }
         }
-        steal_retrying(|| w.shared.injector.steal_batch_and_pop(&w.local))
+        take_counted(w, &w.stats().injector_takes, || {
+            w.shared.injector.steal_batch_and_pop(&w.local)
+        })
     }
 
     fn run_task(&mut self, w: &WorkerRef, task: Task) {
@@ -297,10 +321,12 @@ impl Core {
             }
         }
         let remote = &w.shared.remotes[w.index];
+        let stats = w.stats();
         w.lifo_enabled.set(true);
         coop::budget(|| {
             bump(&remote.poll_seq);
             self.tick = self.tick.wrapping_add(1);
+            stats.polls.inc();
             task.run();
             let mut lifo_polls = 0;
             while let Some(next) = w.take_lifo() {
@@ -314,6 +340,8 @@ impl Core {
                 lifo_polls += 1;
                 bump(&remote.poll_seq);
                 self.tick = self.tick.wrapping_add(1);
+                stats.polls.inc();
+                stats.lifo_hits.inc();
                 next.run();
             }
         });
@@ -322,6 +350,7 @@ impl Core {
     /// Fires due timers, polls the I/O driver without blocking, and wakes
     /// the tasks that yielded.
     fn maintenance(&mut self, w: &WorkerRef) {
+        clock::refresh();
         self.dispatch_events(w, |core| {
             if let Some(slot) = &w.shared.driver {
                 slot.poll_if_free();
@@ -365,6 +394,7 @@ impl Core {
         if self.saw_occupied_lately() {
             self.start_watching(w);
         }
+        w.stats().parks.inc();
         let was_searching = std::mem::take(&mut self.is_searching);
         let last_searcher = w
             .shared
@@ -383,6 +413,7 @@ impl Core {
             let timeout = self.park_timeout();
             self.dispatch_events(w, |core| {
                 core.parker.park(timeout);
+                clock::refresh();
                 if let Some(driver) = core.driver.as_mut() {
                     driver.process();
                 }
@@ -512,11 +543,25 @@ impl Core {
             if remote.poll_seq.load(Relaxed) == seq
                 && let Some(task) = remote.lifo.take()
             {
+                w.stats().steals.inc();
                 return Some(task);
             }
         }
         None
     }
+}
+
+/// Runs a steal into the local queue and counts the tasks it took (the one
+/// returned and the batch moved into the local queue) in `counter`.
+fn take_counted(
+    w: &WorkerRef,
+    counter: &Counter,
+    steal: impl FnMut() -> super::queue::Steal<Task>,
+) -> Option<Task> {
+    let before = w.local.len();
+    let task = steal_retrying(steal)?;
+    counter.add(1 + w.local.len().saturating_sub(before) as u64);
+    Some(task)
 }
 
 /// Clears the worker's `woken` flag (see `Remote::woken`). It is almost

@@ -7,10 +7,13 @@
 
 use super::{Id, JoinError, Schedule, state::State};
 use crate::loom::UnsafeCell;
+use crate::loom::atomic::AtomicU64;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::task::{Context, Poll, Waker};
 
 /// The type-erased head of every task. It sits at offset 0 of the allocation
@@ -58,12 +61,56 @@ pub(crate) enum ListState {
     Released,
 }
 
-/// Optional task metadata, allocated only when a task is named or debug
-/// mode records per-task data.
+/// Optional task metadata, allocated only when a task is named.
 #[derive(Debug, Default)]
 pub struct Meta {
-    /// The name given at spawn.
-    pub name: Option<Box<str>>,
+    /// The name given at spawn (shared with task snapshots, which then
+    /// cost no copy of it).
+    pub name: Option<Arc<str>>,
+}
+
+/// Per-task counters for task dumps and reports. They sit right after the
+/// header in every cell (see [`Cell`]), so a type-erased header finds them.
+pub(crate) struct Stats {
+    /// Polls so far. Written only by the holder of `RUNNING`, so a load and
+    /// a store suffice (the hand-over of `RUNNING` orders successive
+    /// pollers' writes); read by snapshots from any thread.
+    polls: AtomicU64,
+    /// When the task was spawned, on the coarse clock (`debug::clock`).
+    spawned_ns: u64,
+}
+
+impl Stats {
+    /// Counts one poll (the caller holds `RUNNING`).
+    #[inline]
+    pub(crate) fn count_poll(&self) {
+        self.polls.store(self.polls.load(Relaxed) + 1, Relaxed);
+    }
+
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.load(Relaxed)
+    }
+
+    pub(crate) fn spawned_ns(&self) -> u64 {
+        self.spawned_ns
+    }
+}
+
+impl Header {
+    /// The task's counters.
+    pub(crate) fn stats(&self) -> &Stats {
+        // SAFETY: every header is the first field of a `Cell<F, S>`, which is
+        // `repr(C)` with `stats` as its second field; `Stats` (align 8)
+        // follows the 64-byte header without padding, at offset
+        // `size_of::<Header>()` for every `F` and `S` (checked in
+        // `Cell::allocate`). The cell is live while `&self` is.
+        unsafe {
+            &*(self as *const Header)
+                .cast::<u8>()
+                .add(std::mem::size_of::<Header>())
+                .cast::<Stats>()
+        }
+    }
 }
 
 /// The functions that know the concrete future and scheduler types.
@@ -88,6 +135,8 @@ pub(crate) struct Vtable {
 #[repr(C)]
 pub(crate) struct Cell<F: Future, S> {
     pub(crate) header: Header,
+    /// Found from the header by offset: keep it second.
+    pub(crate) stats: Stats,
     pub(crate) core: Core<F, S>,
 }
 
@@ -124,6 +173,12 @@ impl<F: Future + 'static, S: Schedule> Cell<F, S> {
         meta: Option<Box<Meta>>,
         refs: usize,
     ) -> NonNull<Header> {
+        const {
+            assert!(
+                std::mem::offset_of!(Cell<F, S>, stats) == std::mem::size_of::<Header>(),
+                "Header::stats finds the counters right after the header"
+            )
+        };
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(refs),
@@ -135,6 +190,10 @@ impl<F: Future + 'static, S: Schedule> Cell<F, S> {
                 meta,
                 shard,
                 list_state: UnsafeCell::new(ListState::Unbound),
+            },
+            stats: Stats {
+                polls: AtomicU64::new(0),
+                spawned_ns: crate::diag::clock::coarse_now_ns(),
             },
             core: Core {
                 scheduler,
@@ -178,6 +237,16 @@ impl<F: Future, S> Core<F, S> {
     pub(crate) unsafe fn drop_future_or_output(&self) {
         // SAFETY: exclusive access per the caller's contract.
         self.stage.with_mut(|ptr| unsafe { *ptr = Stage::Consumed });
+    }
+
+    /// Moves the stage out, leaving `Consumed`.
+    ///
+    /// # Safety
+    /// As for `drop_future_or_output`.
+    pub(crate) unsafe fn take_stage(&self) -> Stage<F> {
+        // SAFETY: exclusive access per the caller's contract.
+        self.stage
+            .with_mut(|ptr| std::mem::replace(unsafe { &mut *ptr }, Stage::Consumed))
     }
 
     /// # Safety

@@ -2,8 +2,10 @@
 //! panicked). Owns only the error value; it must not know how tasks run.
 
 use super::Id;
+use crate::diag::Reporter;
 use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 /// The task behind a [`JoinHandle`](crate::JoinHandle) did not produce a value.
 ///
@@ -27,21 +29,30 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    Panic(SyncWrapper<Box<dyn Any + Send + 'static>>),
+    /// Boxed: panics are rare, and this keeps `JoinError` (and so every
+    /// task's output slot) at two words.
+    Panic(Box<Panicked>),
 }
 
-/// Lets a `Send` panic payload live inside a `Sync` error: nothing can reach
-/// the payload through a shared reference.
-struct SyncWrapper<T>(T);
+struct Panicked {
+    payload: Box<dyn Any + Send + 'static>,
+    /// Set while nobody has observed the panic: whoever drops the error
+    /// unobserved reports it here (asyncio's "Task exception was never
+    /// retrieved"). Cleared when a `JoinHandle` hands the error out.
+    watch: Option<Arc<Reporter>>,
+}
 
-// SAFETY: `SyncWrapper` offers no `&self` access to its content (only
-// `into_inner(self)`), so sharing `&SyncWrapper<T>` across threads shares
-// nothing of `T`; `Sync` therefore holds for any `T`.
-unsafe impl<T> Sync for SyncWrapper<T> {}
+// SAFETY: the only access to a `Panicked` through `&self` is `message`,
+// which calls `type_id` through the payload's vtable (that reads no data of
+// the payload) and reads the payload only when it is a `&'static str` or a
+// `String`, both `Sync`; `watch` is an `Arc` of a `Sync` type. Everything
+// else takes `&mut self` or `self`. So sharing `&Panicked` between threads
+// is sound although the payload itself need not be `Sync`.
+unsafe impl Sync for Panicked {}
 
-impl<T> SyncWrapper<T> {
-    fn into_inner(self) -> T {
-        self.0
+impl Panicked {
+    fn message(&self) -> Option<&str> {
+        panic_message(&*self.payload)
     }
 }
 
@@ -55,9 +66,40 @@ impl JoinError {
 
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(SyncWrapper(payload)),
+            repr: Repr::Panic(Box::new(Panicked {
+                payload,
+                watch: None,
+            })),
             id,
         }
+    }
+
+    /// Marks a panic as not yet observed: dropping it through
+    /// [`take_unobserved`](Self::take_unobserved) reports it to `reporter`.
+    pub(crate) fn watch(&mut self, reporter: Arc<Reporter>) {
+        if let Repr::Panic(p) = &mut self.repr {
+            p.watch = Some(reporter);
+        }
+    }
+
+    /// The error is handed to user code: nothing to report any more.
+    pub(crate) fn observe(&mut self) {
+        if let Repr::Panic(p) = &mut self.repr {
+            p.watch = None;
+        }
+    }
+
+    /// For an unobserved, watched panic: its reporter and message.
+    pub(crate) fn take_unobserved(&mut self) -> Option<(Arc<Reporter>, String)> {
+        let Repr::Panic(p) = &mut self.repr else {
+            return None;
+        };
+        let reporter = p.watch.take()?;
+        let message = p
+            .message()
+            .unwrap_or("(a panic payload that is not a string)")
+            .to_string();
+        Some((reporter, message))
     }
 
     /// True if the task was cancelled (asyncio's `CancelledError`).
@@ -120,7 +162,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p.into_inner()),
+            Repr::Panic(p) => Ok(p.payload),
             Repr::Cancelled => Err(self),
         }
     }
@@ -152,7 +194,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
-            Repr::Panic(p) => match panic_message(&*p.0) {
+            Repr::Panic(p) => match p.message() {
                 Some(msg) => write!(f, "task {} panicked with message {:?}", self.id, msg),
                 None => write!(f, "task {} panicked", self.id),
             },
@@ -164,7 +206,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
-            Repr::Panic(p) => match panic_message(&*p.0) {
+            Repr::Panic(p) => match p.message() {
                 Some(msg) => write!(f, "JoinError::Panic({:?}, {:?}, ..)", self.id, msg),
                 None => write!(f, "JoinError::Panic({:?}, ..)", self.id),
             },
@@ -173,6 +215,12 @@ impl fmt::Debug for JoinError {
 }
 
 impl std::error::Error for JoinError {}
+
+#[cfg(not(loom))]
+const _: () = assert!(
+    std::mem::size_of::<JoinError>() == 16,
+    "a JoinError is two words: every task's output slot holds one"
+);
 
 impl From<JoinError> for std::io::Error {
     fn from(err: JoinError) -> std::io::Error {

@@ -7,9 +7,9 @@
 //! not know about queues or workers: it talks to them only through
 //! [`Schedule`].
 
-use super::core::{Cell, Core, Header, Vtable};
+use super::core::{Cell, Core, Header, Stage, Vtable};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{JoinError, Notified, Schedule, Task, waker};
+use super::{JoinError, Notified, Schedule, Task, TaskInfo, current, waker};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -69,15 +69,28 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     fn poll(self) {
         match self.header().state.transition_to_running() {
             TransitionToRunning::Success => {
+                let header = self.header();
+                header.stats().count_poll();
+                let _current = current::Enter::new(self.header_ptr());
                 // A borrowed waker: the poll holds a reference, so the waker
                 // needs none of its own until it is cloned.
                 // SAFETY: the header is live for the whole poll.
                 let waker = ManuallyDrop::new(unsafe { waker::from_header(self.header_ptr()) });
                 let mut cx = Context::from_waker(&waker);
-                match poll_future(self.core(), self.header(), &mut cx) {
+                let core = self.core();
+                let res = match core.scheduler.poll_timing() {
+                    None => poll_future(core, header, &mut cx),
+                    Some(diag) => diag.time_poll(
+                        diag.timing.as_ref().expect("poll_timing implies timing"),
+                        header,
+                        || poll_future(core, header, &mut cx),
+                    ),
+                };
+                match res {
                     Poll::Ready(output) => {
+                        let output = watch_panic(&core.scheduler, output);
                         // SAFETY: we hold RUNNING.
-                        unsafe { self.core().store_output(output) };
+                        unsafe { core.store_output(output) };
                         self.complete();
                     }
                     Poll::Pending => self.transition_to_idle(),
@@ -124,7 +137,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                 // No handle will read the output: drop it now.
                 // SAFETY: COMPLETE is set and join interest is gone, so the
                 // stage is ours alone.
-                unsafe { self.core().drop_future_or_output() };
+                unsafe { drop_output_unread(self.core(), self.header()) };
             } else if snapshot.is_join_waker_set() {
                 // SAFETY: JOIN_WAKER is set: the slot is published to us.
                 unsafe { self.core().wake_join() };
@@ -195,15 +208,48 @@ fn poll_future<F: Future, S>(
 
 /// Drops the future (containing a panic of its destructor) and stores the
 /// cancellation error.
-fn cancel_task<F: Future, S>(core: &Core<F, S>, header: &Header) {
+fn cancel_task<F: Future, S: Schedule>(core: &Core<F, S>, header: &Header) {
     // SAFETY: the caller holds RUNNING.
     let res = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output() }));
     let err = match res {
         Ok(()) => JoinError::cancelled(header.id),
         Err(payload) => JoinError::panic(header.id, payload),
     };
+    let output = watch_panic(&core.scheduler, Err(err));
     // SAFETY: the caller holds RUNNING.
-    unsafe { core.store_output(Err(err)) };
+    unsafe { core.store_output(output) };
+}
+
+/// A task's output that is a panic is watched: if it is dropped unread,
+/// the scheduler's reporter hears of it.
+fn watch_panic<T, S: Schedule>(
+    scheduler: &S,
+    mut output: Result<T, JoinError>,
+) -> Result<T, JoinError> {
+    if let Err(err) = &mut output
+        && err.is_panic()
+        && let Some(reporter) = scheduler.reporter()
+    {
+        reporter.watch(err);
+    }
+    output
+}
+
+/// Drops the stage of a completed task whose output nobody will read,
+/// reporting a watched panic in it (asyncio's "Task exception was never
+/// retrieved").
+///
+/// # Safety
+/// The task is complete and the caller has exclusive access to the stage.
+unsafe fn drop_output_unread<F: Future, S>(core: &Core<F, S>, header: &Header) {
+    // SAFETY: exclusive access per the caller's contract.
+    let stage = unsafe { core.take_stage() };
+    if let Stage::Finished(Err(mut err)) = stage {
+        if let Some((reporter, message)) = err.take_unobserved() {
+            reporter.unobserved_panic(TaskInfo::of(header), message);
+        }
+        drop(err);
+    }
 }
 
 /// Decides whether the join handle can take the output now; if not,
@@ -283,7 +329,11 @@ unsafe fn try_read_output<F: Future + 'static, S: Schedule>(
         // complete and the handle has join interest, so the stage is its.
         unsafe {
             let dst = &mut *(dst as *mut Poll<Result<F::Output, JoinError>>);
-            *dst = Poll::Ready(harness.core().take_output());
+            *dst = Poll::Ready(harness.core().take_output().map_err(|mut err| {
+                // Handed to the awaiting code: it is observed now.
+                err.observe();
+                err
+            }));
         }
     }
 }
@@ -296,7 +346,7 @@ unsafe fn drop_join_handle_slow<F: Future + 'static, S: Schedule>(ptr: NonNull<H
         // The task completed: nobody else reads the output.
         // SAFETY: COMPLETE observed with join interest still ours.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
-            harness.core().drop_future_or_output()
+            drop_output_unread(harness.core(), harness.header())
         }));
     }
     if drop_waker {

@@ -8,6 +8,7 @@
 //! linked task. Must not poll or cancel tasks itself: shutdown hands popped
 //! tasks to the harness.
 
+use super::TaskInfo;
 use super::core::{Header, ListState};
 use super::raw::RawTask;
 use crate::loom::Mutex;
@@ -23,6 +24,9 @@ struct Shard {
     head: Option<NonNull<Header>>,
     /// Tasks bound to this shard that have not completed (linked or popped).
     live: usize,
+    /// Tasks ever bound to this shard (for metrics: counted under the lock
+    /// spawn takes anyway, so no shared counter is written).
+    spawned: u64,
     closed: bool,
 }
 
@@ -38,6 +42,7 @@ impl OwnedTasks {
                 CachePadded::new(Mutex::new(Shard {
                     head: None,
                     live: 0,
+                    spawned: 0,
                     closed: false,
                 }))
             })
@@ -76,6 +81,7 @@ impl OwnedTasks {
         }
         shard.head = Some(task.header_ptr());
         shard.live += 1;
+        shard.spawned += 1;
         Ok(())
     }
 
@@ -138,24 +144,52 @@ impl OwnedTasks {
         self.shards.iter().map(|s| s.lock().live).sum()
     }
 
+    /// Tasks ever bound.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().spawned).sum()
+    }
+
     /// Calls `f` with every linked task's header, one shard lock at a time.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
         for shard in self.shards.iter() {
-            let shard = shard.lock();
-            let mut cur = shard.head;
-            while let Some(ptr) = cur {
-                // SAFETY: linked tasks are alive (the list holds a reference)
-                // and their links are stable while the shard lock is held.
-                let header = unsafe { ptr.as_ref() };
-                f(header);
-                // SAFETY: as above.
-                cur = header.owned_next.with(|p| unsafe { *p });
-            }
+            shard.lock().for_each(|h| {
+                f(h);
+                true
+            });
         }
+    }
+
+    /// A snapshot of the linked task `id` of shard `shard`, if it is there.
+    pub(crate) fn find(&self, shard: u32, id: u64) -> Option<TaskInfo> {
+        let shard = self.shards.get(shard as usize)?.lock();
+        let mut found = None;
+        shard.for_each(|h| {
+            if h.id.as_u64() == id {
+                found = Some(TaskInfo::of(h));
+            }
+            found.is_none()
+        });
+        found
     }
 }
 
 impl Shard {
+    /// Calls `f` with each linked task's header while it returns true.
+    fn for_each(&self, mut f: impl FnMut(&Header) -> bool) {
+        let mut cur = self.head;
+        while let Some(ptr) = cur {
+            // SAFETY: linked tasks are alive (the list holds a reference) and
+            // their links are stable while the shard lock (which `&self`
+            // proves is held: shards are only reached through it) is held.
+            let header = unsafe { ptr.as_ref() };
+            if !f(header) {
+                return;
+            }
+            // SAFETY: as above.
+            cur = header.owned_next.with(|p| unsafe { *p });
+        }
+    }
+
     /// # Safety
     /// `ptr` is linked in this shard and the shard's lock is held.
     unsafe fn unlink(&mut self, ptr: NonNull<Header>) {

@@ -10,6 +10,7 @@
 //! task reaches whatever runs it; it must not know how queues work.
 
 mod core;
+pub(crate) mod current;
 mod error;
 mod harness;
 mod join;
@@ -23,7 +24,9 @@ pub use error::JoinError;
 pub(crate) use error::panic_message;
 pub use join::JoinHandle;
 
-use self::core::{Cell, Header};
+use self::core::Cell;
+pub(crate) use self::core::Header;
+use crate::diag::{Diagnostics, Reporter};
 use raw::RawTask;
 use std::fmt;
 use std::future::Future;
@@ -31,7 +34,9 @@ use std::marker::PhantomData;
 use std::num::NonZeroU64;
 use std::panic::Location;
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 /// The unique id of a task within the process.
 ///
@@ -107,6 +112,18 @@ pub trait Schedule: Sized + 'static {
     /// The task completed: take it out of the owned list, returning the
     /// list's reference if it held one.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// The runtime's diagnostics if polls are timed (debug mode), asked
+    /// before every poll: `None` (the default) costs one branch.
+    fn poll_timing(&self) -> Option<&Diagnostics> {
+        None
+    }
+
+    /// Where a panic of this task goes if nobody observes it; asked only
+    /// when the task panicked.
+    fn reporter(&self) -> Option<&Arc<Reporter>> {
+        None
+    }
 }
 
 /// One counted reference to a task.
@@ -199,23 +216,36 @@ impl<S> fmt::Debug for Notified<S> {
     }
 }
 
-/// A snapshot of one task that has not completed, from
-/// [`Handle::all_tasks`](crate::Handle::all_tasks).
+/// A snapshot of one task: from [`Handle::tasks`](crate::Handle::tasks)
+/// (asyncio's `all_tasks()`), [`task::current`](crate::task::current)
+/// (asyncio's `current_task()`), and debug reports.
+///
+/// ```
+/// let rt = filch_executor::Executor::new().unwrap();
+/// let info = rt.block_on(async {
+///     filch_executor::task::Builder::new()
+///         .name("fetch")
+///         .spawn(async { filch_executor::task::current().unwrap() })
+///         .await
+///         .unwrap()
+/// });
+/// assert_eq!(info.name(), Some("fetch"));
+/// assert_eq!(info.state(), filch_executor::task::TaskState::Running);
+/// assert_eq!(info.polls(), 1);
+/// assert!(info.location().file().ends_with(".rs"));
+/// ```
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct TaskInfo {
-    /// The task's id.
-    pub id: Id,
-    /// The name given at spawn, if any.
-    pub name: Option<String>,
-    /// Where the task was spawned.
-    pub spawned_at: &'static Location<'static>,
-    /// What the task was doing when the snapshot was taken.
-    pub state: TaskState,
+    id: Id,
+    name: Option<Arc<str>>,
+    location: &'static Location<'static>,
+    state: TaskState,
+    polls: u64,
+    age: Duration,
 }
 
-/// What a task is doing (see [`TaskInfo`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a task is doing (see [`TaskInfo::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TaskState {
     /// Waiting for a wake-up.
@@ -224,28 +254,162 @@ pub enum TaskState {
     Scheduled,
     /// Being polled right now.
     Running,
+    /// Completed (only in reports about a task that has finished, such as an
+    /// unobserved panic; [`Handle::tasks`](crate::Handle::tasks) lists only
+    /// tasks that have not).
+    Finished,
+}
+
+impl TaskState {
+    /// The state in one word, as task dumps write it.
+    ///
+    /// ```
+    /// assert_eq!(filch_executor::task::TaskState::Scheduled.as_str(), "scheduled");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Idle => "idle",
+            TaskState::Scheduled => "scheduled",
+            TaskState::Running => "running",
+            TaskState::Finished => "finished",
+        }
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl TaskInfo {
     pub(crate) fn of(header: &Header) -> TaskInfo {
         let snapshot = header.state.load();
-        let state = if snapshot.is_running() {
+        let state = if snapshot.is_complete() {
+            TaskState::Finished
+        } else if snapshot.is_running() {
             TaskState::Running
         } else if snapshot.is_notified() {
             TaskState::Scheduled
         } else {
             TaskState::Idle
         };
+        let stats = header.stats();
         TaskInfo {
             id: header.id,
-            name: header
-                .meta
-                .as_ref()
-                .and_then(|m| m.name.as_deref())
-                .map(String::from),
-            spawned_at: header.spawned_at,
+            name: header.meta.as_ref().and_then(|m| m.name.clone()),
+            location: header.spawned_at,
             state,
+            polls: stats.polls(),
+            age: crate::diag::clock::since(stats.spawned_ns()),
         }
+    }
+
+    /// The task's id.
+    ///
+    /// ```
+    /// # let rt = filch_executor::Executor::new().unwrap();
+    /// # rt.block_on(async {
+    /// let h = filch_executor::spawn(async { filch_executor::task::current().unwrap().id() });
+    /// let id = h.id();
+    /// assert_eq!(h.await.unwrap(), id);
+    /// # });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The name given at spawn ([`task::Builder::name`](crate::task::Builder::name)).
+    ///
+    /// ```
+    /// # let rt = filch_executor::Executor::new().unwrap();
+    /// # rt.block_on(async {
+    /// let h = filch_executor::spawn(async { filch_executor::task::current().unwrap() });
+    /// assert_eq!(h.await.unwrap().name(), None);
+    /// # });
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Where the task was spawned (the caller of `spawn`).
+    ///
+    /// ```
+    /// # let rt = filch_executor::Executor::new().unwrap();
+    /// # rt.block_on(async {
+    /// let info = filch_executor::spawn(async { filch_executor::task::current().unwrap() })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(info.location().line(), line!() - 3);
+    /// # });
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// What the task was doing when the snapshot was taken.
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// let info = rt.handle().tasks().into_iter().find(|t| t.id() == h.id()).unwrap();
+    /// assert_ne!(info.state(), filch_executor::task::TaskState::Finished);
+    /// h.cancel();
+    /// ```
+    pub fn state(&self) -> TaskState {
+        self.state
+    }
+
+    /// How many times the task has been polled.
+    ///
+    /// ```
+    /// # let rt = filch_executor::Executor::new().unwrap();
+    /// # rt.block_on(async {
+    /// let polls = filch_executor::spawn(async {
+    ///     filch_executor::yield_now().await;
+    ///     filch_executor::task::current().unwrap().polls()
+    /// });
+    /// assert_eq!(polls.await.unwrap(), 2);
+    /// # });
+    /// ```
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// How long ago the task was spawned. Measured from a clock that the
+    /// runtime's threads refresh every few polls, so it may read a little
+    /// high (by about the time of one scheduler maintenance interval, 61
+    /// polls by default), never low.
+    ///
+    /// ```
+    /// # let rt = filch_executor::Executor::new().unwrap();
+    /// let h = rt.spawn(std::future::pending::<()>());
+    /// std::thread::sleep(std::time::Duration::from_millis(5));
+    /// let info = rt.handle().tasks().into_iter().find(|t| t.id() == h.id()).unwrap();
+    /// assert!(info.age() >= std::time::Duration::from_millis(5));
+    /// h.cancel();
+    /// ```
+    pub fn age(&self) -> Duration {
+        self.age
+    }
+}
+
+impl fmt::Display for TaskInfo {
+    /// `task 12 "fetch" (running, 3 polls, age 1.2s, spawned at src/main.rs:4:5)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
+        write!(
+            f,
+            " ({}, {} poll{}, age {:.1?}, spawned at {})",
+            self.state,
+            self.polls,
+            if self.polls == 1 { "" } else { "s" },
+            self.age,
+            self.location
+        )
     }
 }
 
@@ -280,13 +444,31 @@ where
     }
 }
 
-/// Allocates a task that no list owns (the blocking pool's, loom models').
+/// Allocates a task that no list owns (for the loom models).
+#[cfg(loom)]
+#[track_caller]
 pub fn new_unbound<F, S>(future: F, scheduler: S, id: Id) -> (Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     S: Schedule,
 {
-    let ptr = Cell::allocate(future, scheduler, id, 0, Location::caller(), None, 2);
+    new_unbound_with(future, scheduler, id, Location::caller(), None)
+}
+
+/// Allocates a task that no list owns (the blocking pool's), with its spawn
+/// location and metadata.
+pub(crate) fn new_unbound_with<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    location: &'static Location<'static>,
+    meta: Option<Box<Meta>>,
+) -> (Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let ptr = Cell::allocate(future, scheduler, id, 0, location, meta, 2);
     // SAFETY: two references, handed out one each.
     unsafe {
         (

@@ -1,0 +1,56 @@
+//! Which task this thread is polling right now (asyncio's
+//! `current_task()`): a thread-local pointer to the task's header, set by
+//! the harness for the length of each poll and restored afterwards (a poll
+//! never nests another poll on the same thread, but the guard restores the
+//! previous value anyway, so nothing breaks if one ever did).
+//!
+//! Owns only that pointer; it must not poll or schedule anything.
+
+use super::core::Header;
+use super::{Id, TaskInfo};
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+
+thread_local! {
+    static CURRENT: Cell<*const Header> = const { Cell::new(ptr::null()) };
+}
+
+/// Makes `header` the current task until dropped.
+pub(crate) struct Enter(*const Header);
+
+impl Enter {
+    #[inline]
+    pub(crate) fn new(header: NonNull<Header>) -> Enter {
+        Enter(
+            CURRENT
+                .try_with(|c| c.replace(header.as_ptr()))
+                .unwrap_or(ptr::null()),
+        )
+    }
+}
+
+impl Drop for Enter {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.set(self.0));
+    }
+}
+
+fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
+    let ptr = CURRENT.try_with(Cell::get).ok()?;
+    // SAFETY: the pointer is set only for the length of a poll by the
+    // harness, which holds a reference to the task for that long, and it is
+    // read only on this thread, inside that poll.
+    let header = unsafe { ptr.as_ref() }?;
+    Some(f(header))
+}
+
+/// A snapshot of the task being polled on this thread, if any.
+pub(crate) fn info() -> Option<TaskInfo> {
+    with_current(TaskInfo::of)
+}
+
+/// The id of the task being polled on this thread, if any.
+pub(crate) fn id() -> Option<Id> {
+    with_current(|h| h.id)
+}
