@@ -13,7 +13,6 @@
 //! Owns the caller-side loop and parking; which tasks it may take is the
 //! scheduler's rule (`Shared::task_for_block_on`).
 
-use crate::diag::clock;
 use crate::diag::timing::{EnterSlot, ThreadSlot};
 use crate::park::{Parker, Unparker};
 use crate::sched::BlockOnState;
@@ -55,11 +54,15 @@ struct Registration<'a> {
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
         let shared = &self.handle.shared;
-        shared
-            .block_ons
-            .lock()
-            .retain(|s| !Arc::ptr_eq(s, &self.state));
-        // Keep this thread's poll-time counts in the runtime's histogram.
+        {
+            let mut list = shared.block_ons.lock();
+            list.retain(|s| !Arc::ptr_eq(s, &self.state));
+            // Keep this call's count in the runtime's, under the lock that
+            // metrics read both under.
+            shared
+                .others_injector_takes
+                .add_shared(self.state.injector_takes.get());
+        }
         if let (Some(slot), Some(timing)) = (&self.state.slot, &shared.diag.timing) {
             timing.others.merge_shared(&slot.histogram);
         }
@@ -154,17 +157,16 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
             if shared.is_fatal() {
                 panic!("{FATAL}");
             }
-            clock::refresh();
             coop::budget(|| future.as_mut().poll(&mut cx))
         },
         || {
             let task = handle.shared.task_for_block_on()?;
+            state.injector_takes.inc();
             Some(move || coop::budget(|| task.run()))
         },
         || handle.shared.check_idle(),
     );
     drop(registration);
-    clock::clear_coarse();
     // (If the future panics, the parker is simply not reused.)
     let _ = CACHED.try_with(|c| *c.borrow_mut() = Some(parker));
     out

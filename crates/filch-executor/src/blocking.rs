@@ -145,8 +145,10 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let scheduler = BlockingSchedule(NonNull::from(&*handle.shared));
-        let (notified, join) =
-            tasks::new_unbound_with(BlockingTask(Some(f)), scheduler, Id::next(), location, meta);
+        let id = Id::next();
+        let name = meta.as_ref().and_then(|m| m.name.as_deref());
+        let task = crate::diag::trace::instrument(BlockingTask(Some(f)), id, name, location);
+        let (notified, join) = tasks::new_unbound_with(task, scheduler, id, location, meta);
         let mut state = self.inner.state.lock();
         if state.shutdown {
             drop(state);

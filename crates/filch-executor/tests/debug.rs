@@ -32,6 +32,16 @@ fn next_report(rx: &mpsc::Receiver<Report>) -> Report {
     rx.recv_timeout(HANG).expect("no debug report came")
 }
 
+/// Waits until every worker has parked: a worker publishes its counts
+/// before it parks, so they are all exact then.
+fn settle(rt: &Executor) {
+    let deadline = Instant::now() + HANG;
+    while rt.handle().num_unparked_workers() != 0 {
+        assert!(Instant::now() < deadline, "the workers never parked");
+        std::thread::yield_now();
+    }
+}
+
 /// One worker and nothing else running tasks.
 fn one_worker(b: &mut Builder) -> &mut Builder {
     b.worker_threads(1).block_on_runs_tasks(false)
@@ -271,7 +281,7 @@ fn tasks_lists_every_live_task_with_state_polls_and_age() {
         (Some("queued"), TaskState::Scheduled, 0)
     );
     // Ages count from the spawn and are never low.
-    assert!(q.age() >= Duration::from_millis(10) && i.age() >= q.age());
+    assert!(q.age() >= Duration::from_millis(10) && i.age() >= Duration::from_millis(10));
 
     let dump = rt.handle().dump();
     assert!(dump.starts_with("filch runtime: 1 worker "), "{dump}");
@@ -348,6 +358,7 @@ fn metrics_count_what_the_scheduler_does() {
         done_rx.recv_timeout(HANG).unwrap();
     }))
     .unwrap();
+    settle(&rt);
     assert_eq!(ran.load(SeqCst), 10);
     assert_eq!(m.spawned_tasks(), 11);
     assert_eq!(m.remote_schedule_count(), 1);
@@ -367,12 +378,8 @@ fn metrics_count_what_the_scheduler_does() {
     let before = m.lifo_hits();
     rt.block_on(rt.spawn(async { spawn(async {}).await.unwrap() }))
         .unwrap();
+    settle(&rt);
     assert!(m.lifo_hits() > before);
-
-    // Workers park when idle.
-    while rt.handle().num_unparked_workers() != 0 {
-        std::thread::yield_now();
-    }
     assert!(m.park_count() >= 2);
     assert!(m.poll_time_histogram().is_empty());
     assert!(!m.poll_time_histogram_enabled());
@@ -402,6 +409,7 @@ fn queue_depths_show_waiting_tasks() {
     for t in outside {
         rt.block_on(t).unwrap();
     }
+    settle(&rt);
     assert_eq!(m.injection_queue_depth(), 0);
     assert_eq!(m.remote_schedule_count(), 6);
 }
@@ -445,6 +453,7 @@ fn the_histogram_counts_every_timed_poll() {
             t.await.unwrap();
         }
     });
+    settle(&rt);
     let hist = m.poll_time_histogram();
     assert_eq!(hist.len(), 25);
     assert_eq!(hist.last().unwrap().0, Duration::MAX);

@@ -1,11 +1,12 @@
 //! Runtime metrics: per-worker counters and poll-time histograms, and the
 //! live view users read them through ([`RuntimeMetrics`]).
 //!
-//! Each worker's counters sit on cache lines of their own and are written
-//! only by that worker, with a plain load and store (no read-modify-write,
-//! no shared line): counting costs a few instructions and never contends.
-//! Readers on other threads see each counter's latest value or one a little
-//! older. Counts that producers on many threads would otherwise share are
+//! Each worker counts in plain fields of its loop and publishes them to
+//! counters on cache lines of its own, with one store each, at every
+//! maintenance (61 polls by default) and before it parks: counting costs
+//! nothing on the poll path and never contends. A reader sees an idle
+//! worker's counts exactly and a busy one's at most one maintenance
+//! interval late. Counts that producers on many threads would otherwise share are
 //! counted where they are consumed instead: a task pushed to the global
 //! queue is counted by the worker that takes it (plus what is still queued),
 //! and spawns are counted by the owned-task list's shard locks, which spawn
@@ -24,6 +25,12 @@ use std::time::Duration;
 #[derive(Default)]
 pub(crate) struct Counter(AtomicU64);
 
+impl fmt::Debug for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 impl Counter {
     /// Adds one (only the counter's single writer may call this).
     #[inline]
@@ -35,6 +42,12 @@ impl Counter {
     #[inline]
     pub(crate) fn add(&self, n: u64) {
         self.0.store(self.0.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// Sets the count (only the counter's single writer may call this).
+    #[inline]
+    pub(crate) fn set(&self, n: u64) {
+        self.0.store(n, Relaxed);
     }
 
     /// Adds `n` from any thread (a read-modify-write, for counters shared by
@@ -127,9 +140,10 @@ pub(crate) struct WorkerStats {
 }
 
 /// A live view of a runtime's metrics ([`Handle::metrics`]): every getter
-/// reads the current value. Counters are kept per worker without shared
-/// writes, so reading them is exact for each worker at some instant but the
-/// sum over workers is not one atomic snapshot.
+/// reads the current value. Workers publish their counts at every
+/// maintenance (61 polls by default) and whenever they park, so the counts
+/// of a parked worker are exact and those of a busy one at most that many
+/// polls late; sums over workers are not one atomic snapshot.
 ///
 /// ```
 /// let rt = filch_executor::Builder::new().worker_threads(2).build().unwrap();
@@ -234,6 +248,10 @@ impl RuntimeMetrics {
     /// // Tasks then run on the worker only, not on the `block_on` thread.
     /// let rt = filch_executor::Builder::new().worker_threads(1).block_on_runs_tasks(false).build().unwrap();
     /// rt.block_on(rt.spawn(async { filch_executor::spawn(async {}).await.unwrap() })).unwrap();
+    /// // A worker publishes its counts when it parks (and every 61 polls).
+    /// while rt.handle().num_unparked_workers() != 0 {
+    ///     std::thread::yield_now();
+    /// }
     /// assert!(rt.handle().metrics().local_schedule_count() >= 1);
     /// ```
     pub fn local_schedule_count(&self) -> u64 {
@@ -264,9 +282,13 @@ impl RuntimeMetrics {
     /// ```
     pub fn remote_schedule_count(&self) -> u64 {
         let shared = &self.handle.shared;
-        self.sum(|s| &s.injector_takes)
-            + shared.others_injector_takes.get()
-            + shared.injector.len() as u64
+        // Under the lock that a finishing `block_on` moves its count under.
+        let block_ons: u64 = {
+            let list = shared.block_ons.lock();
+            list.iter().map(|b| b.injector_takes.get()).sum::<u64>()
+                + shared.others_injector_takes.get()
+        };
+        self.sum(|s| &s.injector_takes) + block_ons + shared.injector.len() as u64
     }
 
     /// Times workers parked (went to sleep for want of work).
@@ -321,6 +343,10 @@ impl RuntimeMetrics {
     /// ```
     /// let rt = filch_executor::Builder::new().worker_threads(1).block_on_runs_tasks(false).build().unwrap();
     /// rt.block_on(rt.spawn(async {})).unwrap();
+    /// // A worker publishes its counts when it parks (and every 61 polls).
+    /// while rt.handle().num_unparked_workers() != 0 {
+    ///     std::thread::yield_now();
+    /// }
     /// assert_eq!(rt.handle().metrics().poll_count(), 1);
     /// ```
     pub fn poll_count(&self) -> u64 {

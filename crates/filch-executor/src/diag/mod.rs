@@ -26,6 +26,7 @@
 pub(crate) mod clock;
 pub(crate) mod metrics;
 pub(crate) mod timing;
+pub(crate) mod trace;
 
 pub use metrics::RuntimeMetrics;
 

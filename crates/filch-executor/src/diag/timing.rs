@@ -35,7 +35,7 @@ use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How polls are timed, when they are.
 pub(crate) struct PollTiming {
@@ -142,15 +142,12 @@ impl Diagnostics {
         poll: impl FnOnce() -> R,
     ) -> R {
         let slot = self.current_slot();
-        let start = Instant::now();
-        let start_ns = clock::to_ns(start);
-        // The clock was read anyway: spawns in this poll use it.
-        clock::set_coarse(start_ns);
+        let start_ns = clock::now_ns();
         if let Some(slot) = slot {
             slot.poll.begin(header.id.as_u64(), header.shard, start_ns);
         }
         let out = poll();
-        let elapsed = start.elapsed();
+        let elapsed = Duration::from_nanos(clock::now_ns().saturating_sub(start_ns));
         self.poll_done(timing, slot, header, elapsed);
         out
     }

@@ -89,7 +89,7 @@ pub(crate) struct Shared {
     pub(crate) diag: Diagnostics,
     /// Each worker's counters, on cache lines of their own.
     pub(crate) stats: Box<[CachePadded<WorkerStats>]>,
-    /// Tasks that `block_on` threads took from the global queue.
+    /// Tasks that finished `block_on` calls took from the global queue.
     pub(crate) others_injector_takes: CachePadded<Counter>,
     /// Set when an unobserved panic shut the runtime down
     /// ([`UnhandledPanic::ShutdownRuntime`](crate::debug::UnhandledPanic)).
@@ -108,6 +108,8 @@ pub struct BlockOnState {
     pub(crate) unparker: Option<Unparker>,
     /// The thread's poll timing, when debug mode times polls.
     pub(crate) slot: Option<ThreadSlot>,
+    /// Tasks the thread took from the global queue (written by it only).
+    pub(crate) injector_takes: Counter,
 }
 
 impl BlockOnState {
@@ -120,6 +122,7 @@ impl BlockOnState {
             state: AtomicUsize::new(Self::ACTIVE),
             unparker: Some(unparker),
             slot,
+            injector_takes: Counter::default(),
         }
     }
 
@@ -276,9 +279,7 @@ impl Shared {
         if !self.config.block_on_runs_tasks || self.is_shutdown() {
             return None;
         }
-        let task = queue::steal_retrying(|| self.injector.steal())?;
-        self.others_injector_takes.add_shared(1);
-        Some(task)
+        queue::steal_retrying(|| self.injector.steal())
     }
 
     /// Queues a task from a thread that is not one of our workers.
@@ -326,6 +327,8 @@ impl Shared {
             location,
             meta,
         };
+        let name = spawn_meta.meta.as_ref().and_then(|m| m.name.as_deref());
+        let future = crate::diag::trace::instrument(future, id, name, location);
         let (task, notified, join) = tasks::new_bound(future, SchedRef::new(self), spawn_meta);
         if self.owned.bind(task.raw()).is_err() {
             // Shutting down: the task is cancelled before it ever runs.

@@ -29,8 +29,7 @@
 use super::queue::{Local, steal_retrying};
 use super::{SchedRef, Shared};
 use crate::coop;
-use crate::diag::clock;
-use crate::diag::metrics::{Counter, WorkerStats};
+use crate::diag::metrics::WorkerStats;
 use crate::diag::timing::EnterSlot;
 use crate::driver::WorkerDriver;
 use crate::park::Parker;
@@ -69,6 +68,9 @@ pub(crate) struct WorkerRef {
     /// Wakers of tasks that called `yield_now`, woken at the next
     /// maintenance or when the worker has nothing else to run.
     deferred: RefCell<Vec<Waker>>,
+    /// Tasks queued on this worker by its own tasks (published with the
+    /// loop's counts, see [`Counts`]).
+    local_schedules: Cell<u64>,
 }
 
 impl WorkerRef {
@@ -86,7 +88,7 @@ impl WorkerRef {
 
     /// Queues a task woken or spawned by code running on this worker.
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) {
-        self.stats().local_schedules.inc();
+        self.local_schedules.set(self.local_schedules.get() + 1);
         if is_yield || !self.lifo_enabled.get() {
             self.local.push(task);
             self.notify_push();
@@ -166,6 +168,21 @@ struct Core {
     global_queue_interval: u32,
     event_interval: u32,
     lifo_steal_delay: Option<Duration>,
+    counts: Counts,
+}
+
+/// The loop's metrics, counted in plain fields and published to the
+/// worker's [`WorkerStats`] (one store each) at every maintenance and before
+/// every park, as tokio batches its worker metrics: counting costs nothing
+/// on the poll path, and a reader sees a busy worker's counts at most one
+/// maintenance interval late, an idle worker's exactly.
+#[derive(Default)]
+struct Counts {
+    polls: u64,
+    injector_takes: u64,
+    steals: u64,
+    parks: u64,
+    lifo_hits: u64,
 }
 
 /// The body of worker thread `index`: runs it until the runtime shuts down.
@@ -203,6 +220,7 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         lifo_enabled: Cell::new(true),
         defer_notify: Cell::new(false),
         deferred: RefCell::new(Vec::new()),
+        local_schedules: Cell::new(0),
     };
     let _worker = context::enter_worker(&worker);
     let _slot = worker
@@ -211,7 +229,6 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         .timing
         .as_ref()
         .map(|_| EnterSlot::new(&worker.shared.diag, &worker.stats().slot));
-    clock::refresh();
     let driver = worker
         .shared
         .driver
@@ -233,12 +250,13 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         global_queue_interval: config.global_queue_interval,
         event_interval: config.event_interval,
         lifo_steal_delay: config.lifo_steal_delay,
+        counts: Counts::default(),
     };
     core.run(&worker);
+    core.publish_counts(&worker);
     if let Some(driver) = core.driver.as_mut() {
         driver.shutdown();
     }
-    clock::clear_coarse();
 }
 
 impl Core {
@@ -264,7 +282,7 @@ impl Core {
             self.last_global = self.tick;
             // A batch, not one task: with busy local work a worker comes here
             // only once per interval, and remote spawns must keep up.
-            if let Some(task) = take_counted(w, &w.stats().injector_takes, || {
+            if let Some(task) = take_counted(w, &mut self.counts.injector_takes, || {
                 w.shared.injector.steal_batch_and_pop(&w.local)
             }) {
                 return Some(task);
@@ -276,7 +294,7 @@ impl Core {
         if let Some(task) = w.local.pop() {
             return Some(task);
         }
-        take_counted(w, &w.stats().injector_takes, || {
+        take_counted(w, &mut self.counts.injector_takes, || {
             w.shared.injector.steal_batch_and_pop(&w.local)
         })
     }
@@ -296,13 +314,13 @@ impl Core {
                 continue;
             }
             let stealer = &w.shared.remotes[victim].stealer;
-            if let Some(task) = take_counted(w, &w.stats().steals, || {
+            if let Some(task) = take_counted(w, &mut self.counts.steals, || {
                 stealer.steal_batch_and_pop(&w.local)
             }) {
                 return Some(task);
             }
         }
-        take_counted(w, &w.stats().injector_takes, || {
+        take_counted(w, &mut self.counts.injector_takes, || {
             w.shared.injector.steal_batch_and_pop(&w.local)
         })
     }
@@ -321,12 +339,11 @@ impl Core {
             }
         }
         let remote = &w.shared.remotes[w.index];
-        let stats = w.stats();
         w.lifo_enabled.set(true);
         coop::budget(|| {
             bump(&remote.poll_seq);
             self.tick = self.tick.wrapping_add(1);
-            stats.polls.inc();
+            self.counts.polls += 1;
             task.run();
             let mut lifo_polls = 0;
             while let Some(next) = w.take_lifo() {
@@ -340,8 +357,8 @@ impl Core {
                 lifo_polls += 1;
                 bump(&remote.poll_seq);
                 self.tick = self.tick.wrapping_add(1);
-                stats.polls.inc();
-                stats.lifo_hits.inc();
+                self.counts.polls += 1;
+                self.counts.lifo_hits += 1;
                 next.run();
             }
         });
@@ -350,7 +367,7 @@ impl Core {
     /// Fires due timers, polls the I/O driver without blocking, and wakes
     /// the tasks that yielded.
     fn maintenance(&mut self, w: &WorkerRef) {
-        clock::refresh();
+        self.publish_counts(w);
         self.dispatch_events(w, |core| {
             if let Some(slot) = &w.shared.driver {
                 slot.poll_if_free();
@@ -360,6 +377,18 @@ impl Core {
             }
             w.wake_deferred();
         });
+    }
+
+    /// Publishes the loop's counts (see [`Counts`]).
+    fn publish_counts(&self, w: &WorkerRef) {
+        let stats = w.stats();
+        let c = &self.counts;
+        stats.polls.set(c.polls);
+        stats.injector_takes.set(c.injector_takes);
+        stats.steals.set(c.steals);
+        stats.parks.set(c.parks);
+        stats.lifo_hits.set(c.lifo_hits);
+        stats.local_schedules.set(w.local_schedules.get());
     }
 
     /// Runs `f` (which may wake many tasks) with LIFO scheduling and per-push
@@ -394,7 +423,8 @@ impl Core {
         if self.saw_occupied_lately() {
             self.start_watching(w);
         }
-        w.stats().parks.inc();
+        self.counts.parks += 1;
+        self.publish_counts(w);
         let was_searching = std::mem::take(&mut self.is_searching);
         let last_searcher = w
             .shared
@@ -413,7 +443,6 @@ impl Core {
             let timeout = self.park_timeout();
             self.dispatch_events(w, |core| {
                 core.parker.park(timeout);
-                clock::refresh();
                 if let Some(driver) = core.driver.as_mut() {
                     driver.process();
                 }
@@ -543,7 +572,7 @@ impl Core {
             if remote.poll_seq.load(Relaxed) == seq
                 && let Some(task) = remote.lifo.take()
             {
-                w.stats().steals.inc();
+                self.counts.steals += 1;
                 return Some(task);
             }
         }
@@ -555,12 +584,12 @@ impl Core {
 /// returned and the batch moved into the local queue) in `counter`.
 fn take_counted(
     w: &WorkerRef,
-    counter: &Counter,
+    counter: &mut u64,
     steal: impl FnMut() -> super::queue::Steal<Task>,
 ) -> Option<Task> {
     let before = w.local.len();
     let task = steal_retrying(steal)?;
-    counter.add(1 + w.local.len().saturating_sub(before) as u64);
+    *counter += 1 + w.local.len().saturating_sub(before) as u64;
     Some(task)
 }
 

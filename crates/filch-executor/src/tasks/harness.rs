@@ -10,6 +10,7 @@
 use super::core::{Cell, Core, Header, Stage, Vtable};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{JoinError, Notified, Schedule, Task, TaskInfo, current, waker};
+use crate::diag::Diagnostics;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -70,7 +71,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         match self.header().state.transition_to_running() {
             TransitionToRunning::Success => {
                 let header = self.header();
-                header.stats().count_poll();
+                header.count_poll();
                 let _current = current::Enter::new(self.header_ptr());
                 // A borrowed waker: the poll holds a reference, so the waker
                 // needs none of its own until it is cloned.
@@ -80,11 +81,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                 let core = self.core();
                 let res = match core.scheduler.poll_timing() {
                     None => poll_future(core, header, &mut cx),
-                    Some(diag) => diag.time_poll(
-                        diag.timing.as_ref().expect("poll_timing implies timing"),
-                        header,
-                        || poll_future(core, header, &mut cx),
-                    ),
+                    Some(diag) => poll_future_timed(core, header, &mut cx, diag),
                 };
                 match res {
                     Poll::Ready(output) => {
@@ -204,6 +201,20 @@ fn poll_future<F: Future, S>(
         Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
         Err(payload) => Poll::Ready(Err(JoinError::panic(header.id, payload))),
     }
+}
+
+/// [`poll_future`] timed by debug mode; kept out of line so that the
+/// untimed poll path stays as small as it was.
+#[cold]
+#[inline(never)]
+fn poll_future_timed<F: Future, S>(
+    core: &Core<F, S>,
+    header: &Header,
+    cx: &mut Context<'_>,
+    diag: &Diagnostics,
+) -> Poll<Result<F::Output, JoinError>> {
+    let timing = diag.timing.as_ref().expect("poll_timing implies timing");
+    diag.time_poll(timing, header, || poll_future(core, header, cx))
 }
 
 /// Drops the future (containing a panic of its destructor) and stores the

@@ -1,8 +1,8 @@
 //! Tasks: the unit the scheduler runs.
 //!
 //! A spawned future lives in one allocation with its header (state word,
-//! vtable, owned-list links, id, spawn location), its scheduler handle, its
-//! join waker slot and its output (`core.rs`). Who may touch what is decided
+//! poll count, vtable, owned-list links, id), its spawn location and time,
+//! its scheduler handle, its join waker slot and its output (`core.rs`). Who may touch what is decided
 //! by one atomic word (`state.rs`); the harness applies those decisions
 //! (`harness.rs`). Wakers point at the header, so they cost no allocation
 //! (`waker.rs`). This module owns the typed handles on a task's references
@@ -294,14 +294,14 @@ impl TaskInfo {
         } else {
             TaskState::Idle
         };
-        let stats = header.stats();
+        let origin = header.origin();
         TaskInfo {
             id: header.id,
             name: header.meta.as_ref().and_then(|m| m.name.clone()),
-            location: header.spawned_at,
+            location: origin.location,
             state,
-            polls: stats.polls(),
-            age: crate::diag::clock::since(stats.spawned_ns()),
+            polls: header.polls(),
+            age: crate::diag::clock::since(origin.spawned_ns),
         }
     }
 
@@ -376,10 +376,9 @@ impl TaskInfo {
         self.polls
     }
 
-    /// How long ago the task was spawned. Measured from a clock that the
-    /// runtime's threads refresh every few polls, so it may read a little
-    /// high (by about the time of one scheduler maintenance interval, 61
-    /// polls by default), never low.
+    /// How long ago the task was spawned. The spawn time is read from the
+    /// system's coarse monotonic clock (2 ns instead of 16 on Linux), so an
+    /// age may read up to one kernel tick (1 to 4 ms) high, never low.
     ///
     /// ```
     /// # let rt = filch_executor::Executor::new().unwrap();
