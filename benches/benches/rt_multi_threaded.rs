@@ -3,8 +3,8 @@
 //!
 //! Each workload is one criterion group whose ids are `filch`,
 //! `filch-pool-only` (filch with `block_on_runs_tasks(false)`, see
-//! `filch_rts`), `tokio` and `async-executor`, so one `cargo bench` run
-//! compares them:
+//! `filch_rts`), `filch-debug` (filch in debug mode), `tokio` and
+//! `async-executor`, so one `cargo bench` run compares them:
 //!
 //! ```text
 //! cargo bench -p filch-benches --bench rt_multi_threaded
@@ -56,17 +56,25 @@ const STALL: Duration = Duration::from_micros(10);
 /// leaving every task to the workers (`filch-pool-only`, tokio's
 /// multi-thread behaviour), so that what the helping `block_on` thread
 /// brings can be told from the rest. Built one at a time, as iterated.
+///
+/// A third, `filch-debug`, is filch in debug mode (a slow-poll threshold, so
+/// every poll is timed into the histogram and watched): the cost of debug
+/// mode reads as `filch-debug` / `filch`.
 fn filch_rts() -> impl Iterator<Item = (&'static str, filch_executor::Executor)> {
-    [("filch", true), ("filch-pool-only", false)]
-        .into_iter()
-        .map(|(id, helps)| {
-            let rt = filch_executor::Builder::new()
-                .worker_threads(WORKERS)
-                .block_on_runs_tasks(helps)
-                .build()
-                .expect("filch runtime");
-            (id, rt)
-        })
+    [
+        ("filch", true, false),
+        ("filch-pool-only", false, false),
+        ("filch-debug", true, true),
+    ]
+    .into_iter()
+    .map(|(id, helps, debug)| {
+        let mut b = filch_executor::Builder::new();
+        b.worker_threads(WORKERS).block_on_runs_tasks(helps);
+        if debug {
+            b.slow_poll_threshold(Duration::from_secs(1));
+        }
+        (id, b.build().expect("filch runtime"))
+    })
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {

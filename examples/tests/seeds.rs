@@ -448,3 +448,20 @@ fn network_and_file_examples_do_their_job() {
         "{l:#?}"
     );
 }
+
+#[test]
+fn the_debug_example_names_the_blocking_task() {
+    let l = run("debug", &[]).join().unwrap();
+    let stuck = index_of(&l, "\"blocker\"");
+    assert!(l[stuck].contains("is still running"), "{l:#?}");
+    let done = stuck + 1 + index_of(&l[stuck + 1..], "\"blocker\"");
+    assert!(
+        l[done].contains("in one poll, blocking its thread"),
+        "{l:#?}"
+    );
+    assert!(!l.iter().any(|x| x.contains("\"sleeper\"")), "{l:#?}");
+    let lost = index_of(&l, "\"forgotten\"");
+    assert!(l[lost].ends_with("(the panic was never retrieved): lost connection"));
+    let dump = index_of(&l, "task dump:");
+    assert!(l[dump + 2].contains("\"server\" (idle"), "{l:#?}");
+}
