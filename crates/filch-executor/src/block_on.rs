@@ -14,8 +14,10 @@
 //! scheduler's rule (`Shared::task_for_block_on`).
 
 use crate::diag::timing::{EnterSlot, ThreadSlot};
+use crate::local::{LocalSchedule, LocalSlot, OwnerKind};
 use crate::park::{Parker, Unparker};
-use crate::sched::BlockOnState;
+use crate::sched::{BlockOnState, SchedRef};
+use crate::tasks::Notified;
 use crate::{Handle, context, coop};
 use std::cell::RefCell;
 use std::future::Future;
@@ -67,6 +69,12 @@ impl Drop for Registration<'_> {
             timing.others.merge_shared(&slot.histogram);
         }
     }
+}
+
+/// A task the `block_on` thread runs while its future waits.
+enum Task {
+    Pinned(Notified<LocalSchedule>),
+    Queued(Notified<SchedRef>),
 }
 
 const FATAL: &str = "a filch task panicked and nobody awaited its JoinHandle, and the \
@@ -143,6 +151,14 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
         handle,
         state: state.clone(),
     };
+    // `!Send` tasks spawned here (`spawn_local`) are pinned to this thread;
+    // dropped before `registration`, so they are cancelled here when the
+    // call returns.
+    let pinned = LocalSlot::new(
+        handle.clone(),
+        OwnerKind::BlockOn(parker.unparker(), state.clone()),
+    );
+    let pinned_guard = pinned.enter();
     let waker = Waker::from(Arc::new(BlockOnWaker {
         unparker: parker.unparker(),
         state: state.clone(),
@@ -160,12 +176,25 @@ pub(crate) fn block_on<F: Future>(handle: &Handle, future: F) -> F::Output {
             coop::budget(|| future.as_mut().poll(&mut cx))
         },
         || {
-            let task = handle.shared.task_for_block_on()?;
-            state.injector_takes.inc();
-            Some(move || coop::budget(|| task.run()))
+            // This thread's own `!Send` tasks first: nobody else can run them.
+            let task = match pinned.runner().and_then(|r| r.pop()) {
+                Some(task) => Task::Pinned(task),
+                None => {
+                    let task = handle.shared.task_for_block_on()?;
+                    state.injector_takes.inc();
+                    Task::Queued(task)
+                }
+            };
+            Some(move || {
+                coop::budget(|| match task {
+                    Task::Pinned(t) => t.run(),
+                    Task::Queued(t) => t.run(),
+                })
+            })
         },
         || handle.shared.check_idle(),
     );
+    drop(pinned_guard);
     drop(registration);
     // (If the future panics, the parker is simply not reused.)
     let _ = CACHED.try_with(|c| *c.borrow_mut() = Some(parker));

@@ -26,6 +26,7 @@ mod context;
 pub mod coop;
 mod diag;
 mod driver;
+mod local;
 mod loom;
 mod park;
 mod runtime;
@@ -37,12 +38,13 @@ mod yield_now;
 pub use context::EnterGuard;
 pub use driver::{Driver, Park, WorkerDriver};
 pub use runtime::{Builder, Executor};
-pub use sched::{Handle, spawn, spawn_blocking};
+pub use sched::{Handle, spawn, spawn_blocking, spawn_local};
 pub use tasks::{Id, JoinError, JoinHandle};
 pub use yield_now::{YieldNow, yield_now};
 
 /// Task handles, errors and options, and the current task.
 pub mod task {
+    pub use crate::sched::spawn_local;
     pub use crate::task_builder::{Builder, current, id};
     pub use crate::tasks::{Id, JoinError, JoinHandle, TaskInfo, TaskState};
 }
@@ -63,6 +65,7 @@ pub mod __loom {
     pub use crate::block_on::drive;
     pub use crate::diag::Reporter;
     pub use crate::diag::timing::{PollSlot, PollSnapshot};
+    pub use crate::local::Inbox;
     pub use crate::park::{DriverSlot, Parker, Unparker};
     pub use crate::sched::BlockOnState;
     pub use crate::sched::idle::{Idle, Watchers};

@@ -107,6 +107,32 @@ impl<'a> Builder<'a> {
             .spawn(f, &handle, location, self.meta())
     }
 
+    /// Spawns a `!Send` task pinned to this thread, named (see
+    /// [`spawn_local`](crate::spawn_local)).
+    ///
+    /// # Panics
+    /// On a thread that runs no tasks (see [`spawn_local`](crate::spawn_local)).
+    ///
+    /// ```
+    /// let rt = filch_executor::Executor::new().unwrap();
+    /// rt.block_on(async {
+    ///     let h = filch_executor::task::Builder::new()
+    ///         .name("session")
+    ///         .spawn_local(async { std::rc::Rc::new(5) });
+    ///     assert_eq!(h.name(), Some("session"));
+    ///     let rc = h.await; // the output is not Send: await it here
+    ///     assert_eq!(*rc.unwrap(), 5);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        crate::local::spawn_local(future, Location::caller(), self.meta())
+    }
+
     /// Spawns on the runtime of `handle`.
     ///
     /// ```

@@ -11,6 +11,7 @@
 //! | `await task` | `task.await` (a `Result`: cancelled or panicked tasks are errors) |
 //! | `task.cancel()` | [`JoinHandle::cancel`](task::JoinHandle::cancel) |
 //! | `asyncio.to_thread(f)` | [`filch::spawn_blocking(f)`](spawn_blocking) |
+//! | `create_task` of a coroutine holding non-thread-safe state | [`filch::spawn_local(fut)`](spawn_local): not `Send`, pinned to this thread |
 //! | `asyncio.sleep(d)` | [`filch::time::sleep(d)`](time::sleep) |
 //! | `asyncio.wait_for(x, t)` | [`filch::time::timeout(t, x)`](time::timeout) |
 //! | `asyncio.sleep(0)` | [`filch::yield_now()`](yield_now) |
@@ -42,7 +43,7 @@
 mod driver;
 pub mod runtime;
 
-pub use filch_executor::{spawn, spawn_blocking, yield_now};
+pub use filch_executor::{spawn, spawn_blocking, spawn_local, yield_now};
 pub use runtime::{Runtime, run};
 
 // Combinators: gather, select, wait, as_completed, TaskGroup, shield, retry.
@@ -85,7 +86,7 @@ pub mod task {
     pub use filch_executor::task::{
         Builder, Id, JoinError, JoinHandle, TaskInfo, TaskState, current, id,
     };
-    pub use filch_executor::{spawn, spawn_blocking, yield_now};
+    pub use filch_executor::{spawn, spawn_blocking, spawn_local, yield_now};
 }
 
 /// Debug mode (asyncio's debug mode): reports of slow polls and of panics

@@ -202,7 +202,7 @@ impl RuntimeMetrics {
     /// h.cancel();
     /// ```
     pub fn live_tasks(&self) -> usize {
-        self.handle.shared.owned.live()
+        self.handle.num_alive_tasks()
     }
 
     /// Tasks spawned since the runtime started.
@@ -213,7 +213,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.handle().metrics().spawned_tasks(), 1);
     /// ```
     pub fn spawned_tasks(&self) -> u64 {
-        self.handle.shared.owned.spawned()
+        self.handle.shared.owned.spawned() + crate::local::spawned(&self.handle)
     }
 
     /// Tasks that workers took from other workers' queues (including tasks

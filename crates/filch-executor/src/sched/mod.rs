@@ -27,6 +27,7 @@ use crate::blocking::BlockingPool;
 use crate::diag::metrics::{Counter, WorkerStats};
 use crate::diag::timing::ThreadSlot;
 use crate::diag::{Diagnostics, Reporter, RuntimeMetrics};
+use crate::local::LocalShared;
 use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Unparker};
 use crate::tasks::list::OwnedTasks;
@@ -39,9 +40,9 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use worker::WorkerRef;
 
@@ -91,6 +92,11 @@ pub(crate) struct Shared {
     pub(crate) stats: Box<[CachePadded<WorkerStats>]>,
     /// Tasks that finished `block_on` calls took from the global queue.
     pub(crate) others_injector_takes: CachePadded<Counter>,
+    /// The local-task owners (`local.rs`) that have spawned a local task,
+    /// for `Handle::tasks` and the metrics.
+    pub(crate) locals: parking_lot::Mutex<Vec<Weak<LocalShared>>>,
+    /// Local tasks spawned by owners that have stopped.
+    pub(crate) retired_local_spawned: Counter,
     /// Set when an unobserved panic shut the runtime down
     /// ([`UnhandledPanic::ShutdownRuntime`](crate::debug::UnhandledPanic)).
     fatal: AtomicBool,
@@ -258,6 +264,8 @@ impl Shared {
                 .collect(),
             others_injector_takes: CachePadded::new(Counter::default()),
             fatal: AtomicBool::new(false),
+            locals: parking_lot::Mutex::new(Vec::new()),
+            retired_local_spawned: Counter::default(),
             remotes,
             injector: Injector::new(),
             idle: Idle::new(n),
@@ -286,6 +294,13 @@ impl Shared {
     pub(crate) fn schedule_remote(&self, task: Notified<SchedRef>) {
         self.injector.push(task);
         self.notify_parked();
+    }
+
+    /// Wakes worker `index` (see [`Handle::unpark_worker`]).
+    pub(crate) fn unpark_worker(&self, index: usize) {
+        let remote = &self.remotes[index];
+        remote.woken.store(true, SeqCst);
+        remote.unpark.unpark();
     }
 
     /// Wakes a parked worker if work is waiting and nobody is looking.
@@ -534,9 +549,7 @@ impl Handle {
     /// rt.handle().unpark_worker(1);
     /// ```
     pub fn unpark_worker(&self, index: usize) {
-        let remote = &self.shared.remotes[index];
-        remote.woken.store(true, SeqCst);
-        remote.unpark.unpark();
+        self.shared.unpark_worker(index);
     }
 
     /// The number of worker threads.
@@ -563,7 +576,9 @@ impl Handle {
     /// }
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
-        self.shared.owned.live()
+        let mut live = self.shared.owned.live();
+        crate::local::for_each_local_list(self, |list| live += list.live());
+        live
     }
 
     /// A snapshot of every task that has not completed (asyncio's
@@ -591,6 +606,9 @@ impl Handle {
         self.shared
             .owned
             .for_each(|h| out.push(crate::tasks::TaskInfo::of(h)));
+        crate::local::for_each_local_list(self, |list| {
+            list.for_each(|h| out.push(crate::tasks::TaskInfo::of(h)))
+        });
         out
     }
 
@@ -775,4 +793,56 @@ where
         Some(h) => h.shared.blocking.spawn(f, h, location, None),
         None => panic!("{}", NO_RUNTIME),
     })
+}
+
+/// Spawns a task whose future need not be `Send` (an `Rc`, a `RefCell`, a
+/// client that is not thread-safe) on the current thread, which alone will
+/// ever poll it or drop it: tokio's `LocalSet` and smol's `LocalExecutor`
+/// without a second runtime. Works on the multi-thread runtime, from any
+/// task on a worker and from inside `block_on`.
+///
+/// The task is pinned to the calling thread and never stolen: on a worker,
+/// for as long as the runtime runs (it is cancelled, on that worker, when
+/// the runtime shuts down); on a thread in `block_on` (including a task the
+/// `block_on` thread runs for the pool, see `Builder::block_on_runs_tasks`),
+/// until that call returns, when it is cancelled on that thread. A wake-up
+/// from another thread is handed to the owner, which runs it when it next
+/// looks for work. The `JoinHandle` is `Send` when the output is, so any
+/// task may await it or cancel it.
+///
+/// # Panics
+/// On a thread that runs no tasks of a runtime (outside `block_on` and the
+/// workers, such as a plain thread holding a `Handle::enter` guard, or a
+/// `spawn_blocking` closure), with a message that says so.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let rt = filch_executor::Executor::new().unwrap();
+/// let total = rt.block_on(async {
+///     let shared = Rc::new(RefCell::new(0)); // not Send
+///     let tasks: Vec<_> = (1..=10)
+///         .map(|i| {
+///             let shared = shared.clone();
+///             filch_executor::spawn_local(async move {
+///                 filch_executor::yield_now().await;
+///                 *shared.borrow_mut() += i;
+///             })
+///         })
+///         .collect();
+///     for t in tasks {
+///         t.await.unwrap();
+///     }
+///     *shared.borrow()
+/// });
+/// assert_eq!(total, 55);
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    crate::local::spawn_local(future, Location::caller(), None)
 }

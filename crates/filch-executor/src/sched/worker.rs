@@ -32,6 +32,7 @@ use crate::coop;
 use crate::diag::metrics::WorkerStats;
 use crate::diag::timing::EnterSlot;
 use crate::driver::WorkerDriver;
+use crate::local::{LocalSchedule, LocalSlot, OwnerKind};
 use crate::park::Parker;
 use crate::tasks::Notified;
 use crate::tasks::panic_message;
@@ -52,6 +53,7 @@ pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 const WATCH_LINGER: u32 = 4;
 
 type Task = Notified<SchedRef>;
+type PinnedTask = Notified<LocalSchedule>;
 
 /// What code running on a worker thread can reach (through the context
 /// thread-local): enough to queue tasks locally.
@@ -71,6 +73,8 @@ pub(crate) struct WorkerRef {
     /// Tasks queued on this worker by its own tasks (published with the
     /// loop's counts, see [`Counts`]).
     local_schedules: Cell<u64>,
+    /// This worker's `!Send` tasks (`spawn_local`), if it ever had one.
+    pinned: LocalSlot,
 }
 
 impl WorkerRef {
@@ -144,7 +148,15 @@ impl WorkerRef {
     }
 
     fn has_local_work(&self) -> bool {
-        !self.local.is_empty() || self.shared.remotes[self.index].lifo.is_occupied()
+        !self.local.is_empty()
+            || self.shared.remotes[self.index].lifo.is_occupied()
+            || self.pinned.runner().is_some_and(|r| r.has_work())
+    }
+
+    /// A `!Send` task of this worker that is ready, if any.
+    #[inline]
+    fn pinned_task(&self) -> Option<PinnedTask> {
+        self.pinned.runner()?.pop()
     }
 }
 
@@ -169,6 +181,8 @@ struct Core {
     event_interval: u32,
     lifo_steal_delay: Option<Duration>,
     counts: Counts,
+    /// `tick` at the last turn of the `!Send` tasks.
+    last_pinned: u32,
 }
 
 /// The loop's metrics, counted in plain fields and published to the
@@ -221,8 +235,12 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         defer_notify: Cell::new(false),
         deferred: RefCell::new(Vec::new()),
         local_schedules: Cell::new(0),
+        pinned: LocalSlot::new(handle.clone(), OwnerKind::Worker(index)),
     };
     let _worker = context::enter_worker(&worker);
+    // Dropped after the loop ends (declared after `_worker`): the worker's
+    // `!Send` tasks are cancelled here, on their own thread.
+    let _pinned = worker.pinned.enter();
     let _slot = worker
         .shared
         .diag
@@ -251,8 +269,12 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         event_interval: config.event_interval,
         lifo_steal_delay: config.lifo_steal_delay,
         counts: Counts::default(),
+        last_pinned: 0,
     };
     core.run(&worker);
+    // The worker's `!Send` tasks are cancelled now, on their own thread,
+    // while its timers and context still exist.
+    drop(_pinned);
     core.publish_counts(&worker);
     if let Some(driver) = core.driver.as_mut() {
         driver.shutdown();
@@ -266,8 +288,22 @@ impl Core {
                 self.last_maintenance = self.tick;
                 self.maintenance(w);
             }
+            // `!Send` tasks get a turn every `global_queue_interval` ticks
+            // even while the other queues are busy (one load when this
+            // worker never had one).
+            if w.pinned.runner().is_some()
+                && self.tick.wrapping_sub(self.last_pinned) >= self.global_queue_interval
+            {
+                self.last_pinned = self.tick;
+                if let Some(task) = w.pinned_task() {
+                    self.run_pinned(w, task);
+                    continue;
+                }
+            }
             if let Some(task) = self.next_task(w) {
                 self.run_task(w, task);
+            } else if let Some(task) = w.pinned_task() {
+                self.run_pinned(w, task);
             } else if let Some(task) = self.steal_work(w) {
                 self.run_task(w, task);
             } else {
@@ -325,7 +361,8 @@ impl Core {
         })
     }
 
-    fn run_task(&mut self, w: &WorkerRef, task: Task) {
+    /// Stops searching (if we were) because we found work.
+    fn found_work(&mut self, w: &WorkerRef) {
         if self.is_searching {
             self.is_searching = false;
             if w.shared.idle.transition_worker_from_searching() {
@@ -338,6 +375,19 @@ impl Core {
                 w.shared.notify_parked();
             }
         }
+    }
+
+    /// Runs one of this worker's `!Send` tasks.
+    fn run_pinned(&mut self, w: &WorkerRef, task: PinnedTask) {
+        self.found_work(w);
+        bump(&w.shared.remotes[w.index].poll_seq);
+        self.tick = self.tick.wrapping_add(1);
+        self.counts.polls += 1;
+        coop::budget(|| task.run());
+    }
+
+    fn run_task(&mut self, w: &WorkerRef, task: Task) {
+        self.found_work(w);
         let remote = &w.shared.remotes[w.index];
         w.lifo_enabled.set(true);
         coop::budget(|| {
