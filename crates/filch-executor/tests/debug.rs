@@ -32,6 +32,26 @@ fn next_report(rx: &mpsc::Receiver<Report>) -> Report {
     rx.recv_timeout(HANG).expect("no debug report came")
 }
 
+/// The next report, which must be a slow poll: (task, elapsed, still running).
+fn next_slow_poll(rx: &mpsc::Receiver<Report>) -> (filch_executor::task::TaskInfo, Duration, bool) {
+    match next_report(rx) {
+        Report::SlowPoll {
+            task,
+            elapsed,
+            still_running,
+        } => (task, elapsed, still_running),
+        other => panic!("expected a slow-poll report, got {other:?}"),
+    }
+}
+
+/// The next report, which must be an unobserved panic: (task, message).
+fn next_unobserved(rx: &mpsc::Receiver<Report>) -> (filch_executor::task::TaskInfo, String) {
+    match next_report(rx) {
+        Report::UnobservedPanic { task, message } => (task, message),
+        other => panic!("expected an unobserved-panic report, got {other:?}"),
+    }
+}
+
 /// Waits until every worker has parked: a worker publishes its counts
 /// before it parks, so they are all exact then.
 fn settle(rt: &Executor) {
@@ -62,14 +82,7 @@ fn a_slow_poll_is_reported_while_running_and_when_it_returns() {
     let id = blocker.id();
     let started = Instant::now();
 
-    let Report::SlowPoll {
-        task,
-        elapsed,
-        still_running,
-    } = next_report(&rx)
-    else {
-        panic!("expected a slow-poll report");
-    };
+    let (task, elapsed, still_running) = next_slow_poll(&rx);
     assert!(still_running, "the watchdog reports the poll first");
     assert_eq!(task.id(), id);
     assert_eq!(task.name(), Some("blocker"));
@@ -80,14 +93,7 @@ fn a_slow_poll_is_reported_while_running_and_when_it_returns() {
     release_tx.send(()).unwrap();
     rt.block_on(blocker).unwrap();
     let held = started.elapsed();
-    let Report::SlowPoll {
-        task,
-        elapsed,
-        still_running,
-    } = next_report(&rx)
-    else {
-        panic!("expected a slow-poll report");
-    };
+    let (task, elapsed, still_running) = next_slow_poll(&rx);
     assert!(!still_running);
     assert_eq!(task.id(), id);
     assert!(elapsed >= Duration::from_millis(20) && elapsed <= held);
@@ -136,9 +142,7 @@ fn a_panic_nobody_awaits_is_reported() {
         .spawn_on(async { panic!("lost one") }, rt.handle());
     let id = detached.id();
     drop(detached);
-    let Report::UnobservedPanic { task, message } = next_report(&rx) else {
-        panic!("expected an unobserved-panic report");
-    };
+    let (task, message) = next_unobserved(&rx);
     assert_eq!((task.id(), task.name()), (id, Some("detached")));
     assert_eq!(task.state(), TaskState::Finished);
     assert_eq!(message, "lost one");
@@ -153,16 +157,12 @@ fn a_panic_nobody_awaits_is_reported() {
         "nothing until the handle goes"
     );
     drop(late);
-    let Report::UnobservedPanic { message, .. } = next_report(&rx) else {
-        panic!("expected an unobserved-panic report");
-    };
+    let (_, message) = next_unobserved(&rx);
     assert_eq!(message, "lost two");
 
     // A blocking closure counts too.
     drop(rt.spawn_blocking(|| panic!("lost three")));
-    let Report::UnobservedPanic { message, .. } = next_report(&rx) else {
-        panic!("expected an unobserved-panic report");
-    };
+    let (_, message) = next_unobserved(&rx);
     assert_eq!(message, "lost three");
 }
 
