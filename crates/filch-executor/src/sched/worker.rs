@@ -318,7 +318,8 @@ impl Core {
             self.last_global = self.tick;
             // A batch, not one task: with busy local work a worker comes here
             // only once per interval, and remote spawns must keep up.
-            if let Some(task) = take_counted(w, &mut self.counts.injector_takes, || {
+            let before = w.local.len();
+            if let Some(task) = take_counted(w, &mut self.counts.injector_takes, before, || {
                 w.shared.injector.steal_batch_and_pop(&w.local)
             }) {
                 return Some(task);
@@ -330,7 +331,8 @@ impl Core {
         if let Some(task) = w.local.pop() {
             return Some(task);
         }
-        take_counted(w, &mut self.counts.injector_takes, || {
+        // The local queue is empty here (so the batch is what it holds after).
+        take_counted(w, &mut self.counts.injector_takes, 0, || {
             w.shared.injector.steal_batch_and_pop(&w.local)
         })
     }
@@ -350,13 +352,14 @@ impl Core {
                 continue;
             }
             let stealer = &w.shared.remotes[victim].stealer;
-            if let Some(task) = take_counted(w, &mut self.counts.steals, || {
+            if let Some(task) = take_counted(w, &mut self.counts.steals, 0, || {
                 stealer.steal_batch_and_pop(&w.local)
             }) {
                 return Some(task);
             }
         }
-        take_counted(w, &mut self.counts.injector_takes, || {
+        // The local queue is empty here (so the batch is what it holds after).
+        take_counted(w, &mut self.counts.injector_takes, 0, || {
             w.shared.injector.steal_batch_and_pop(&w.local)
         })
     }
@@ -631,13 +634,14 @@ impl Core {
 }
 
 /// Runs a steal into the local queue and counts the tasks it took (the one
-/// returned and the batch moved into the local queue) in `counter`.
+/// returned and the batch moved into the local queue, which held `before`)
+/// in `counter`. The queue is only measured after a success.
 fn take_counted(
     w: &WorkerRef,
     counter: &mut u64,
+    before: usize,
     steal: impl FnMut() -> super::queue::Steal<Task>,
 ) -> Option<Task> {
-    let before = w.local.len();
     let task = steal_retrying(steal)?;
     *counter += 1 + w.local.len().saturating_sub(before) as u64;
     Some(task)
