@@ -1,7 +1,7 @@
-//! Runs the seeds' example programs and `tls_echo` (built by `cargo test`
-//! alongside this test) and checks that each does its job (the seeds': that
-//! of its asyncio original): the lines it prints, and their order where the
-//! order is meaningful. The programs sleep for real (as the originals do), so they
+//! Runs the example programs (built by `cargo test` alongside this test)
+//! and checks that each does its job (a seed's: that of its asyncio
+//! original): the lines it prints, and their order where the order is
+//! meaningful. The programs sleep for real (as the originals do), so they
 //! run concurrently.
 
 use std::path::PathBuf;
