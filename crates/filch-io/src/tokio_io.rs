@@ -256,6 +256,52 @@ pub trait CompatExt: Sized {
 
 impl<T> CompatExt for T {}
 
+/// `Compat<T>` gets the `$to` family's `AsyncWrite` and `AsyncBufRead` from
+/// `T`'s `$from` ones: the methods match one to one, except the close
+/// (futures-io's `poll_close` is tokio's `poll_shutdown`).
+macro_rules! compat_forward {
+    ($($from:ident)::+ => $($to:ident)::+, $close:ident => $to_close:ident) => {
+        impl<T: $($from)::+::AsyncWrite> $($to)::+::AsyncWrite for Compat<T> {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                self.project().inner.poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.project().inner.poll_write_vectored(cx, bufs)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.project().inner.poll_flush(cx)
+            }
+
+            fn $to_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.project().inner.$close(cx)
+            }
+        }
+
+        impl<T: $($from)::+::AsyncBufRead> $($to)::+::AsyncBufRead for Compat<T> {
+            fn poll_fill_buf(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<&[u8]>> {
+                self.project().inner.poll_fill_buf(cx)
+            }
+
+            fn consume(self: Pin<&mut Self>, amt: usize) {
+                self.project().inner.consume(amt)
+            }
+        }
+    };
+}
+
 // futures-io -> tokio-io.
 
 impl<T: futures_io::AsyncRead> tokio_traits::io::AsyncRead for Compat<T> {
@@ -278,41 +324,7 @@ impl<T: futures_io::AsyncRead> tokio_traits::io::AsyncRead for Compat<T> {
     }
 }
 
-impl<T: futures_io::AsyncWrite> tokio_traits::io::AsyncWrite for Compat<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.project().inner.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.project().inner.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_close(cx)
-    }
-}
-
-impl<T: futures_io::AsyncBufRead> tokio_traits::io::AsyncBufRead for Compat<T> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        self.project().inner.poll_fill_buf(cx)
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        self.project().inner.consume(amt)
-    }
-}
+compat_forward!(futures_io => tokio_traits::io, poll_close => poll_shutdown);
 
 // tokio-io -> futures-io.
 
@@ -337,38 +349,4 @@ impl<T: tokio_traits::io::AsyncRead> futures_io::AsyncRead for Compat<T> {
     }
 }
 
-impl<T: tokio_traits::io::AsyncWrite> futures_io::AsyncWrite for Compat<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.project().inner.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.project().inner.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_flush(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().inner.poll_shutdown(cx)
-    }
-}
-
-impl<T: tokio_traits::io::AsyncBufRead> futures_io::AsyncBufRead for Compat<T> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        self.project().inner.poll_fill_buf(cx)
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        self.project().inner.consume(amt)
-    }
-}
+compat_forward!(tokio_traits::io => futures_io, poll_shutdown => poll_close);

@@ -77,25 +77,35 @@ async fn say_hello<W: filch::io::AsyncWrite + Unpin>(peer: &mut W) {
         .unwrap();
 }
 
+/// Runs `$body` once with a connected TCP pair and once with a Unix pair,
+/// bound to `$a` and `$b` (the stream types share their method names).
+macro_rules! on_tcp_and_unix {
+    (|$a:ident, $b:ident| $body:block) => {{
+        // `mut`: bodies that only move `$a` (`into_split`) do not need it.
+        {
+            #[allow(unused_mut)]
+            let (mut $a, mut $b) = tcp_pair().await;
+            $body
+        }
+        {
+            #[allow(unused_mut)]
+            let (mut $a, mut $b) = UnixStream::pair().unwrap();
+            $body
+        }
+    }};
+}
+
 #[filch::test]
 async fn reads_fill_tokios_uninitialised_buffer_in_place() {
-    let (mut a, mut b) = tcp_pair().await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut a).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut a.split().0).await;
-    let (mut r, _w) = a.into_split();
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
-
-    let (mut a, mut b) = UnixStream::pair().unwrap();
-    say_hello(&mut b).await;
-    reads_in_place(&mut a).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut a.split().0).await;
-    let (mut r, _w) = a.into_split();
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
+    on_tcp_and_unix!(|a, b| {
+        say_hello(&mut b).await;
+        reads_in_place(&mut a).await;
+        say_hello(&mut b).await;
+        reads_in_place(&mut a.split().0).await;
+        let (mut r, _w) = a.into_split();
+        say_hello(&mut b).await;
+        reads_in_place(&mut r).await;
+    });
 }
 
 /// `w` says it writes vectored and does (one call takes all three slices:
@@ -127,38 +137,25 @@ where
 
 #[filch::test]
 async fn vectored_writes_and_write_shutdown_on_every_writer() {
-    let (mut a, mut b) = tcp_pair().await;
-    writes_vectored_then_shuts_down(&mut a, &mut b).await;
-    // Only the write direction is shut: the stream still reads.
-    say_hello(&mut b).await;
-    reads_in_place(&mut a).await;
-
-    let (mut a, mut b) = tcp_pair().await;
-    let (mut r, mut w) = a.split();
-    writes_vectored_then_shuts_down(&mut w, &mut b).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
-
-    let (a, mut b) = tcp_pair().await;
-    let (mut r, mut w) = a.into_split();
-    writes_vectored_then_shuts_down(&mut w, &mut b).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
-
-    let (mut a, mut b) = UnixStream::pair().unwrap();
-    writes_vectored_then_shuts_down(&mut a, &mut b).await;
-
-    let (mut a, mut b) = UnixStream::pair().unwrap();
-    let (mut r, mut w) = a.split();
-    writes_vectored_then_shuts_down(&mut w, &mut b).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
-
-    let (a, mut b) = UnixStream::pair().unwrap();
-    let (mut r, mut w) = a.into_split();
-    writes_vectored_then_shuts_down(&mut w, &mut b).await;
-    say_hello(&mut b).await;
-    reads_in_place(&mut r).await;
+    // After each shutdown, only the write direction is shut: the stream
+    // (or its read half) still reads.
+    on_tcp_and_unix!(|a, b| {
+        writes_vectored_then_shuts_down(&mut a, &mut b).await;
+        say_hello(&mut b).await;
+        reads_in_place(&mut a).await;
+    });
+    on_tcp_and_unix!(|a, b| {
+        let (mut r, mut w) = a.split();
+        writes_vectored_then_shuts_down(&mut w, &mut b).await;
+        say_hello(&mut b).await;
+        reads_in_place(&mut r).await;
+    });
+    on_tcp_and_unix!(|a, b| {
+        let (mut r, mut w) = a.into_split();
+        writes_vectored_then_shuts_down(&mut w, &mut b).await;
+        say_hello(&mut b).await;
+        reads_in_place(&mut r).await;
+    });
 }
 
 /// The owned halves in two tasks at once, through tokio's helpers: a

@@ -90,24 +90,16 @@ pub fn tls_pair() -> (TlsAcceptor, TlsConnector) {
     )
 }
 
-/// The TLS echo server's side of one connection: echoes until the client's
-/// `close_notify`, answers with its own, and returns the bytes echoed. A
-/// peer that closed TCP without `close_notify` is an `UnexpectedEof` error
-/// from rustls, so `Ok` here means a clean TLS shutdown.
-pub async fn tls_echo(acceptor: TlsAcceptor, stream: TcpStream) -> io::Result<usize> {
-    let mut tls = acceptor.accept(stream).await?;
-    let mut buf = vec![0; 64 * 1024];
-    let mut total = 0;
-    loop {
-        let n = tls.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        tls.write_all(&buf[..n]).await?;
-        total += n;
-    }
-    tls.shutdown().await?;
-    Ok(total)
+/// The TLS echo server's side of one connection, on tokio's own helpers
+/// (`split`, `copy`): echoes until the client's `close_notify`, answers
+/// with its own, and returns the bytes echoed. A peer that closed TCP
+/// without `close_notify` is an `UnexpectedEof` error from rustls, so `Ok`
+/// here means a clean TLS shutdown.
+pub async fn tls_echo(acceptor: TlsAcceptor, stream: TcpStream) -> io::Result<u64> {
+    let (mut r, mut w) = tokio_traits::io::split(acceptor.accept(stream).await?);
+    let echoed = tokio_traits::io::copy(&mut r, &mut w).await?;
+    w.shutdown().await?;
+    Ok(echoed)
 }
 
 /// One TLS connection through filch's TCP: a task echoes, the client sends
@@ -148,7 +140,7 @@ pub async fn tls_echo_round_trip() {
         .await
         .unwrap()
         .expect("server saw a clean close_notify");
-    assert_eq!(echoed, TLS_SIZES.iter().sum::<usize>());
+    assert_eq!(echoed, TLS_SIZES.iter().sum::<usize>() as u64);
 }
 
 /// Sends one item through a sink and flushes it (futures' `SinkExt::send`,
