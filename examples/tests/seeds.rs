@@ -1,6 +1,6 @@
-//! Runs the seeds' example programs (built by `cargo test` alongside this
-//! test) and checks that each does the job of its asyncio original: the
-//! lines it prints, and their order where the original's order is
+//! Runs the example programs (built by `cargo test` alongside this test)
+//! and checks that each does its job (a seed's: that of its asyncio
+//! original): the lines it prints, and their order where the order is
 //! meaningful. The programs sleep for real (as the originals do), so they
 //! run concurrently.
 
@@ -464,4 +464,27 @@ fn the_debug_example_names_the_blocking_task() {
     assert!(l[lost].ends_with("(the panic was never retrieved): lost connection"));
     let dump = index_of(&l, "task dump:");
     assert!(l[dump + 2].contains("\"server\" (idle"), "{l:#?}");
+}
+
+#[test]
+fn tls_echo_example_does_its_job() {
+    let l = run("tls_echo", &[]).join().unwrap();
+    assert_eq!(l[0], "generated a self-signed certificate for localhost");
+    for id in [1, 2] {
+        let client = format!("client {id}: ");
+        let connected = index_of(&l, &format!("{client}connected with TLSv1_3"));
+        let short = index_of(&l, &format!("{client}sent 15 bytes, the echo matches"));
+        let long = index_of(&l, &format!("{client}sent 40960 bytes, the echo matches"));
+        let closed = index_of(&l, &format!("{client}closed cleanly"));
+        assert!(connected < short && short < long && long < closed, "{l:#?}");
+    }
+    let echoed = l
+        .iter()
+        .filter(|x| x.starts_with("server: echoed 40975 bytes") && x.ends_with("close_notify"))
+        .count();
+    assert_eq!(echoed, 2, "{l:#?}");
+    assert_eq!(
+        l.last().unwrap(),
+        "done: 2 TLS connections echoed and closed cleanly"
+    );
 }

@@ -13,6 +13,7 @@
 
 use crate::net::split::SplitStream;
 use crate::net::{TcpStream, UnixStream};
+use crate::uninit::ReadUninit;
 use hyper::rt::{Executor, Read, ReadBufCursor, Sleep, Timer, Write};
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -29,13 +30,13 @@ macro_rules! hyper_io {
                 cx: &mut Context<'_>,
                 mut buf: ReadBufCursor<'_>,
             ) -> Poll<io::Result<()>> {
-                // SAFETY: the slice is only handed to `read(2)`, which writes
-                // initialised bytes into it; nothing here de-initialises
-                // bytes hyper may have initialised before.
+                // SAFETY: the slice is only handed to `poll_read_uninit`,
+                // which by `ReadUninit`'s contract never de-initialises bytes
+                // hyper may have initialised before.
                 let unfilled = unsafe { buf.as_mut() };
                 let n = ready!(self.poll_read_uninit(cx, unfilled))?;
-                // SAFETY: `read(2)` returned `n`: it initialised the first
-                // `n` bytes of the unfilled part.
+                // SAFETY: by `ReadUninit`'s contract, `Ok(n)` means the
+                // first `n` bytes of the unfilled part were initialised.
                 unsafe { buf.advance(n) };
                 Poll::Ready(Ok(()))
             }

@@ -1,7 +1,8 @@
 //! filch's I/O: a reactor on `polling` that plugs into the executor's park
 //! (no helper thread), sockets (`net`), file system calls on the blocking
 //! pool (`fs`), signals (`signal`), the ecosystem's async I/O traits
-//! (`io`), and — behind the `hyper` feature — hyper 1.x glue.
+//! (`io`), and — behind features — hyper 1.x glue (`hyper`) and tokio's
+//! I/O traits with a futures-io ⇄ tokio-io adapter (`tokio-io`).
 //!
 //! Most users get all of this through the `filch` facade. Building a
 //! runtime by hand:
@@ -47,6 +48,10 @@ pub mod net;
 mod reactor;
 pub mod signal;
 mod sys;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+mod uninit;
 
 pub use reactor::{Reactor, ReactorHandle, Trigger};
 
@@ -63,6 +68,13 @@ use std::sync::Arc;
 /// `write_all`, `copy`, `split`, `BufReader`, `BufWriter`), is maintained by
 /// the smol project, has no dependencies of note and compiles in a fraction
 /// of `futures-util`'s time, and is already in our dependency tree.
+///
+/// With the `tokio-io` feature, filch's streams and their split halves also
+/// implement `tokio::io::{AsyncRead, AsyncWrite}` natively (reads go
+/// straight into tokio's uninitialised buffer), so crates written against
+/// tokio's traits (tokio-rustls, tokio-util's codecs) take them as they are;
+/// `Compat` bridges any other type, in either direction. No tokio runtime
+/// is involved: tokio is only a provider of traits here.
 ///
 /// ```
 /// use filch_io::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -81,6 +93,8 @@ use std::sync::Arc;
 /// });
 /// ```
 pub mod io {
+    #[cfg(feature = "tokio-io")]
+    pub use crate::tokio_io::{Compat, CompatExt};
     pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
     pub use futures_lite::io::{
         AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufReader, BufWriter, copy,

@@ -3,7 +3,7 @@
 //! non-blocking `connect`, listening with our backlog, `accept4` straight
 //! into non-blocking mode, `SO_ERROR`, and the stream reads and writes
 //! (`recv`/`send`, `recvmsg`/`sendmsg` for vectored I/O, and `recv` into
-//! uninitialised memory for hyper).
+//! uninitialised memory for hyper's and tokio's read traits).
 //!
 //! Built on `rustix` (direct syscalls on Linux). On systems without
 //! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
@@ -235,8 +235,9 @@ pub(crate) fn send_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<u
 /// `recv(2)` on a stream socket into possibly uninitialised memory; returns
 /// the byte count. `recv`, not `read`: the socket call skips the VFS layer
 /// (`fdget_pos`, `vfs_read`, `sock_read_iter` were ~2.5 % of a hyper
-/// server's CPU samples in one profile under wrk), like [`recv`].
-#[cfg(feature = "hyper")]
+/// server's CPU samples in one profile under wrk), like [`recv`]. For
+/// hyper's and tokio's read traits.
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) fn recv_uninit(
     fd: impl AsFd,
     buf: &mut [std::mem::MaybeUninit<u8>],

@@ -149,6 +149,11 @@ pub mod net {
 
 /// Async read/write traits and buffered adapters (asyncio's `StreamReader`
 /// and `StreamWriter` methods: `read_exact`, `read_line`, `write_all`, ...).
+///
+/// With the `tokio-io` feature, the stream types in [`net`] (and their split
+/// halves) also implement `tokio::io::{AsyncRead, AsyncWrite}`, and
+/// `Compat`/`CompatExt` adapt any other type between futures-io and tokio's
+/// traits, in either direction (`docs/porting-from-tokio.md`).
 pub mod io {
     pub use filch_io::io::*;
 }

@@ -6,6 +6,7 @@
 //! (see `reactor/scheduled_io.rs`), which is why the halves can run in two
 //! tasks at once without a lock. This module owns the half types and the
 //! reunite check; it must not do I/O of its own (it forwards to the stream).
+//! tokio's traits for the halves (feature `tokio-io`) are in `tokio_io.rs`.
 
 use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;
@@ -128,6 +129,18 @@ impl<S: SplitStream> AsyncRead for ReadHalf<'_, S> {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         self.0.poll_read_vectored_ref(cx, bufs)
+    }
+}
+
+// SAFETY: forwards to the stream's own `ReadUninit`, whose promises these are.
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+unsafe impl<S: crate::uninit::ReadUninit> crate::uninit::ReadUninit for ReadHalf<'_, S> {
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.0.poll_read_uninit(cx, buf)
     }
 }
 
@@ -332,6 +345,18 @@ impl<S: SplitStream> AsyncRead for OwnedReadHalf<S> {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         self.inner.poll_read_vectored_ref(cx, bufs)
+    }
+}
+
+// SAFETY: forwards to the stream's own `ReadUninit`, whose promises these are.
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+unsafe impl<S: crate::uninit::ReadUninit> crate::uninit::ReadUninit for OwnedReadHalf<S> {
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.inner.poll_read_uninit(cx, buf)
     }
 }
 

@@ -1,7 +1,8 @@
 //! What every stream socket (TCP, Unix) shares: the read and write loops on
 //! a registered stream socket (the syscalls are `sys`'s), and
 //! [`stream_impls!`], which gives a stream type its `SplitStream`,
-//! `futures_io::AsyncRead` and `AsyncWrite` impls from them.
+//! `futures_io::AsyncRead` and `AsyncWrite` impls (and tokio's, with the
+//! `tokio-io` feature) from them.
 //!
 //! Reads and writes here use the descriptor's *exclusive* reader and writer
 //! slots: callers own the direction (`&mut` access, or one split half).
@@ -79,8 +80,9 @@ pub(crate) fn poll_write_vectored<T: AsFd>(
     })
 }
 
-/// `recv(2)` into the uninitialised tail of a buffer (for hyper).
-#[cfg(feature = "hyper")]
+/// `recv(2)` into the uninitialised tail of a buffer (hyper's and tokio's
+/// read traits, through [`ReadUninit`](crate::uninit::ReadUninit)).
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub(crate) fn poll_read_uninit<T: AsFd>(
     io: &PollEvented<T>,
     cx: &mut Context<'_>,
@@ -99,8 +101,9 @@ pub(crate) fn close_result(res: io::Result<()>) -> io::Result<()> {
     }
 }
 
-/// Implements `SplitStream`, `AsyncRead` and `AsyncWrite` (and the hyper
-/// read hook) for a stream type whose registered descriptor is its `io`
+/// Implements `SplitStream`, `AsyncRead` and `AsyncWrite` (and, with the
+/// `hyper` or `tokio-io` feature, `ReadUninit`; with `tokio-io`, tokio's
+/// traits) for a stream type whose registered descriptor is its `io`
 /// field and which has a std-like `shutdown(&self, Shutdown)`. Expanded in
 /// the type's own module, so it can reach the private field.
 macro_rules! stream_impls {
@@ -196,9 +199,11 @@ macro_rules! stream_impls {
             }
         }
 
-        #[cfg(feature = "hyper")]
-        impl $t {
-            pub(crate) fn poll_read_uninit(
+        // SAFETY: `recv(2)` only writes initialised bytes into the buffer
+        // and returns how many, at most its length.
+        #[cfg(any(feature = "hyper", feature = "tokio-io"))]
+        unsafe impl $crate::uninit::ReadUninit for $t {
+            fn poll_read_uninit(
                 &self,
                 cx: &mut ::std::task::Context<'_>,
                 buf: &mut [::std::mem::MaybeUninit<u8>],
@@ -206,6 +211,9 @@ macro_rules! stream_impls {
                 $crate::net::stream::poll_read_uninit(&self.io, cx, buf)
             }
         }
+
+        #[cfg(feature = "tokio-io")]
+        $crate::tokio_io::tokio_io!($t);
     };
 }
 
