@@ -460,8 +460,10 @@ fn the_debug_example_names_the_blocking_task() {
         "{l:#?}"
     );
     assert!(!l.iter().any(|x| x.contains("\"sleeper\"")), "{l:#?}");
-    let lost = index_of(&l, "\"forgotten\"");
-    assert!(l[lost].ends_with("(the panic was never retrieved): lost connection"));
+    // (The panicking poll may itself be reported as slow too: printing a
+    // backtrace under RUST_BACKTRACE=1 can take longer than 100 ms.)
+    let lost = index_of(&l, "never retrieved");
+    assert!(l[lost].contains("\"forgotten\"") && l[lost].ends_with("lost connection"));
     let dump = index_of(&l, "task dump:");
     assert!(l[dump + 2].contains("\"server\" (idle"), "{l:#?}");
 }
