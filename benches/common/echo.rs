@@ -9,7 +9,9 @@
 //! into the checksum, so a runtime that mixed
 //! up or lost data gets a different checksum. Owns the workload only.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// Persistent client connections per runtime.
 pub const CONNECTIONS: usize = 64;
@@ -32,11 +34,55 @@ pub fn expected(conns: usize, iters: u64) -> u64 {
         .sum()
 }
 
+/// Persistent client connections and the runtime they live in: one
+/// runtime's `Bench`, here and in `http.rs`.
+pub struct Conns<C, R> {
+    // Dropped before the runtime: the server's connection tasks see their
+    // clients close while the runtime still runs.
+    pub(crate) clients: Vec<C>,
+    pub(crate) rt: R,
+}
+
+impl<C, R> std::fmt::Debug for Conns<C, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conns")
+            .field("clients", &self.clients.len())
+            .finish()
+    }
+}
+
+/// Runs `body(index, connection)` on every connection at once, one task
+/// each (started with the runtime's `spawn`): the time until all finished,
+/// the sum of their checksums, and the connections back in order.
+pub async fn on_each<C, Fut, J>(
+    clients: Vec<C>,
+    spawn: fn(Fut) -> J,
+    body: impl Fn(usize, C) -> Fut,
+) -> (Duration, u64, Vec<C>)
+where
+    Fut: Future<Output = (C, u64)>,
+    J: Future<Output = (C, u64)>,
+{
+    let start = Instant::now();
+    let tasks: Vec<J> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| spawn(body(i, c)))
+        .collect();
+    let mut back = Vec::with_capacity(tasks.len());
+    let mut sum = 0;
+    for t in tasks {
+        let (c, s) = t.await;
+        back.push(c);
+        sum += s;
+    }
+    (start.elapsed(), sum, back)
+}
+
 macro_rules! echo_side {
     ($m:ident, $side:path) => {
         pub mod $m {
             use super::*;
-            use std::time::{Duration, Instant};
             use $side::{
                 Rt, detach,
                 io::{AsyncReadExt, AsyncWriteExt},
@@ -44,20 +90,7 @@ macro_rules! echo_side {
                 spawn, spawn_detached,
             };
 
-            pub struct Bench {
-                // Dropped before the runtime: the server's connection tasks
-                // see their clients close while the runtime still runs.
-                clients: Vec<TcpStream>,
-                rt: Rt,
-            }
-
-            impl std::fmt::Debug for Bench {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct("Bench")
-                        .field("clients", &self.clients.len())
-                        .finish()
-                }
-            }
+            pub type Bench = Conns<TcpStream, Rt>;
 
             impl Bench {
                 pub fn new(workers: usize) -> Bench {
@@ -93,44 +126,29 @@ macro_rules! echo_side {
                         }
                         clients
                     });
-                    Bench { clients, rt }
+                    Conns { clients, rt }
                 }
 
                 /// `iters` round trips of `size` bytes on every connection
                 /// at once: the time they took and the checksum.
                 pub fn run(&mut self, iters: u64, size: usize) -> (Duration, u64) {
                     let clients = std::mem::take(&mut self.clients);
-                    let (elapsed, sum, clients) = self.rt.block_on(async move {
-                        let start = Instant::now();
-                        let tasks: Vec<_> = clients
-                            .into_iter()
-                            .enumerate()
-                            .map(|(conn, mut c)| {
-                                spawn(async move {
-                                    let mut msg = vec![0u8; size];
-                                    let mut back = vec![0u8; size];
-                                    let mut sum = 0u64;
-                                    for i in 0..iters {
-                                        let b = fill(conn, i);
-                                        msg[0] = b;
-                                        msg[size - 1] = b;
-                                        c.write_all(&msg).await.unwrap();
-                                        c.read_exact(&mut back).await.unwrap();
-                                        sum += back[0] as u64 + back[size - 1] as u64;
-                                    }
-                                    (c, sum)
-                                })
-                            })
-                            .collect();
-                        let mut clients = Vec::with_capacity(tasks.len());
-                        let mut sum = 0;
-                        for t in tasks {
-                            let (c, s) = t.await;
-                            clients.push(c);
-                            sum += s;
-                        }
-                        (start.elapsed(), sum, clients)
-                    });
+                    let (elapsed, sum, clients) =
+                        self.rt
+                            .block_on(on_each(clients, spawn, move |conn, mut c| async move {
+                                let mut msg = vec![0u8; size];
+                                let mut back = vec![0u8; size];
+                                let mut sum = 0u64;
+                                for i in 0..iters {
+                                    let b = fill(conn, i);
+                                    msg[0] = b;
+                                    msg[size - 1] = b;
+                                    c.write_all(&msg).await.unwrap();
+                                    c.read_exact(&mut back).await.unwrap();
+                                    sum += back[0] as u64 + back[size - 1] as u64;
+                                }
+                                (c, sum)
+                            }));
                     self.clients = clients;
                     (elapsed, sum)
                 }

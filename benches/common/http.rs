@@ -56,26 +56,16 @@ macro_rules! http_side {
     ($m:ident, $side:path) => {
         pub mod $m {
             use super::*;
+            use crate::echo::{Conns, on_each};
             use hyper::client::conn::http1::SendRequest;
-            use std::time::{Duration, Instant};
+            use std::time::Duration;
             use $side::{
                 Rt, detach, hyper_io,
                 net::{TcpListener, TcpStream},
                 spawn, spawn_detached,
             };
 
-            pub struct Bench {
-                clients: Vec<SendRequest<Empty<Bytes>>>,
-                rt: Rt,
-            }
-
-            impl std::fmt::Debug for Bench {
-                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                    f.debug_struct("Bench")
-                        .field("clients", &self.clients.len())
-                        .finish()
-                }
-            }
+            pub type Bench = Conns<SendRequest<Empty<Bytes>>, Rt>;
 
             impl Bench {
                 pub fn new(workers: usize) -> Bench {
@@ -115,38 +105,26 @@ macro_rules! http_side {
                         }
                         clients
                     });
-                    Bench { clients, rt }
+                    Conns { clients, rt }
                 }
 
                 /// `iters` requests on every connection at once: the time
                 /// they took and the checksum.
                 pub fn run(&mut self, iters: u64) -> (Duration, u64) {
                     let clients = std::mem::take(&mut self.clients);
-                    let (elapsed, sum, clients) = self.rt.block_on(async move {
-                        let start = Instant::now();
-                        let tasks: Vec<_> = clients
-                            .into_iter()
-                            .map(|mut sender| {
-                                spawn(async move {
-                                    let mut sum = 0u64;
-                                    for _ in 0..iters {
-                                        sender.ready().await.unwrap();
-                                        let resp = sender.send_request(request()).await.unwrap();
-                                        sum += consume(resp).await;
-                                    }
-                                    (sender, sum)
-                                })
-                            })
-                            .collect();
-                        let mut clients = Vec::with_capacity(tasks.len());
-                        let mut sum = 0;
-                        for t in tasks {
-                            let (c, s) = t.await;
-                            clients.push(c);
-                            sum += s;
-                        }
-                        (start.elapsed(), sum, clients)
-                    });
+                    let (elapsed, sum, clients) = self.rt.block_on(on_each(
+                        clients,
+                        spawn,
+                        move |_, mut sender| async move {
+                            let mut sum = 0u64;
+                            for _ in 0..iters {
+                                sender.ready().await.unwrap();
+                                let resp = sender.send_request(request()).await.unwrap();
+                                sum += consume(resp).await;
+                            }
+                            (sender, sum)
+                        },
+                    ));
                     self.clients = clients;
                     (elapsed, sum)
                 }

@@ -110,8 +110,18 @@ impl std::fmt::Debug for Spec {
 ///     timed(move || w::chained_spawn(&rt))
 /// }),
 /// ```
+///
+/// The common case, a runtime built with `Rt::new(workers)` and one
+/// iteration timed as one call, has a short form:
+/// `per_runtime!(sched, timed |rt, w| w::chained_spawn(&rt))`.
 #[macro_export]
 macro_rules! per_runtime {
+    ($family:ident, timed |$rt:ident, $w:ident| $iter:expr) => {
+        $crate::per_runtime!($family, |side, $w, workers| {
+            let $rt = side::Rt::new(workers);
+            $crate::compare::timed(move || $iter)
+        })
+    };
     ($family:ident, |$side:ident, $w:ident, $workers:ident| $body:expr) => {
         [
             $crate::per_runtime!(@one filch, $family, $side, $w, $workers, $body),
@@ -352,4 +362,61 @@ fn check(
 /// Whether `name` passes the filter.
 pub fn selected(name: &str, s: &Settings) -> bool {
     s.filter.as_deref().is_none_or(|f| name.contains(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            workers: 1,
+            rounds: 3,
+            filter: None,
+            sample: Duration::from_millis(1),
+            hang_after: Duration::from_secs(60),
+        }
+    }
+
+    fn spec(make: [Make; 3]) -> Spec {
+        Spec {
+            name: "test",
+            family: "test",
+            what: "nothing",
+            ops: 1,
+            kind: Kind::Sync,
+            make,
+            floor: None,
+            expect: Some(|iters| 2 * iters),
+        }
+    }
+
+    fn two(_workers: usize) -> Instance {
+        Box::new(timed(|| 2))
+    }
+
+    #[test]
+    fn agreeing_runtimes_pass_and_fill_every_round() {
+        let o = run_spec(&spec([two, two, two]), &settings());
+        assert_eq!(o.error, None);
+        assert_eq!(o.samples.len(), 3);
+        assert!(o.samples.iter().all(|r| r[..3].iter().all(Option::is_some)));
+    }
+
+    #[test]
+    fn a_wrong_checksum_fails_the_workload_and_names_the_runtime() {
+        let o = run_spec(&spec([two, two, |_| Box::new(timed(|| 3))]), &settings());
+        let e = o.error.expect("a mismatch is a failure");
+        assert!(e.contains("smol"), "{e}");
+    }
+
+    #[test]
+    fn a_panic_fails_the_workload() {
+        let o = run_spec(
+            &spec([two, |_| Box::new(timed(|| panic!("boom"))), two]),
+            &settings(),
+        );
+        let e = o.error.expect("a panic is a failure");
+        assert!(e.contains("tokio") && e.contains("boom"), "{e}");
+    }
 }

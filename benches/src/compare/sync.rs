@@ -14,10 +14,7 @@ pub fn specs() -> Vec<Spec> {
             what: "5 senders x 1,000 msgs, bounded 128",
             ops: 5_000,
             kind: Kind::Sync,
-            make: per_runtime!(sync, |side, w, workers| {
-                let rt = side::Rt::new(workers);
-                timed(move || rt.block_on(w::mpsc_bounded(128)))
-            }),
+            make: per_runtime!(sync, timed |rt, w| rt.block_on(w::mpsc_bounded(128))),
             floor: None,
             expect: Some(|iters| iters * 5 * (1_000 * 999 / 2)),
         },

@@ -1,7 +1,7 @@
 //! The timer rows: the workloads of `benches/common/timer.rs`, each with
 //! its floor.
 
-use super::{Kind, Spec, floor, timed};
+use super::{Kind, Spec, floor};
 use crate::per_runtime;
 use crate::timer::{SLEEPS, TIMEOUT_TASKS, TIMEOUTS, random_ms};
 
@@ -13,10 +13,7 @@ pub fn specs() -> Vec<Spec> {
             what: "1M timeout(30 s, ready), 64 tasks",
             ops: TIMEOUTS as u64,
             kind: Kind::Timer,
-            make: per_runtime!(timer, |side, w, workers| {
-                let rt = side::Rt::new(workers);
-                timed(move || w::timeout_ready(&rt))
-            }),
+            make: per_runtime!(timer, timed |rt, w| w::timeout_ready(&rt)),
             floor: Some(floor::timeouts),
             expect: Some(|iters| {
                 let per_task = (TIMEOUTS / TIMEOUT_TASKS) as u64;
@@ -29,10 +26,7 @@ pub fn specs() -> Vec<Spec> {
             what: "100k tasks sleep 1-50 ms",
             ops: SLEEPS,
             kind: Kind::Timer,
-            make: per_runtime!(timer, |side, w, workers| {
-                let rt = side::Rt::new(workers);
-                timed(move || w::sleeps_random(&rt))
-            }),
+            make: per_runtime!(timer, timed |rt, w| w::sleeps_random(&rt)),
             floor: Some(floor::sleeps),
             expect: Some(|iters| iters * (0..SLEEPS).map(random_ms).sum::<u64>()),
         },

@@ -20,6 +20,53 @@
 //! This module owns the adapters only: no workload and no measurement
 //! lives here, and no side tunes its runtime beyond the worker count.
 
+/// `Join`, `spawn`, `detach`, `spawn_detached`, and `Rt::{block_on,
+/// spawn}` for a runtime whose join handle yields a `Result` and detaches
+/// when dropped (filch, tokio), with `Rt` a tuple struct around the runtime.
+macro_rules! result_join_side {
+    ($spawn:path, $($handle:ident)::+) => {
+        /// A task's handle; awaits to its output.
+        pub type Join<T> = $crate::sides::Unwrap<$($handle)::+<T>>;
+
+        /// Spawns from inside the runtime.
+        pub fn spawn<F>(f: F) -> Join<F::Output>
+        where
+            F: std::future::Future + Send + 'static,
+            F::Output: Send + 'static,
+        {
+            $crate::sides::Unwrap($spawn(f))
+        }
+
+        /// Lets a spawned task run on without anyone joining it.
+        pub fn detach<T>(j: Join<T>) {
+            drop(j);
+        }
+
+        /// Spawns a task nobody joins.
+        pub fn spawn_detached<F>(f: F)
+        where
+            F: std::future::Future<Output = ()> + Send + 'static,
+        {
+            drop($spawn(f));
+        }
+
+        impl Rt {
+            pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+                self.0.block_on(f)
+            }
+
+            /// Spawns from outside the runtime.
+            pub fn spawn<F>(&self, f: F) -> Join<F::Output>
+            where
+                F: std::future::Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                $crate::sides::Unwrap(self.0.spawn(f))
+            }
+        }
+    };
+}
+
 pub mod filch;
 pub mod smol;
 pub mod tokio;

@@ -7,36 +7,10 @@ pub use tokio::sync;
 pub use tokio::task::yield_now;
 pub use tokio::time;
 
-use super::Unwrap;
-use std::future::Future;
-
 /// The runtime's name in tables.
 pub const NAME: &str = "tokio";
 
-/// A task's handle; awaits to its output.
-pub type Join<T> = Unwrap<tokio::task::JoinHandle<T>>;
-
-/// Spawns from inside the runtime.
-pub fn spawn<F>(f: F) -> Join<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    Unwrap(tokio::spawn(f))
-}
-
-/// Lets a spawned task run on without anyone joining it.
-pub fn detach<T>(j: Join<T>) {
-    drop(j);
-}
-
-/// Spawns a task nobody joins.
-pub fn spawn_detached<F>(f: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    drop(tokio::spawn(f));
-}
+result_join_side!(tokio::spawn, tokio::task::JoinHandle);
 
 /// A tokio multi-thread runtime.
 #[derive(Debug)]
@@ -49,19 +23,6 @@ impl Rt {
             .enable_all()
             .build()
             .expect("build the tokio runtime"))
-    }
-
-    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
-    }
-
-    /// Spawns from outside the runtime.
-    pub fn spawn<F>(&self, f: F) -> Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Unwrap(self.0.spawn(f))
     }
 }
 
