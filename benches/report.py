@@ -12,7 +12,7 @@ import sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 prefix = sys.argv[2] if len(sys.argv) > 2 else ""
-runtimes = ["filch", "filch-pool-only", "filch-debug", "tokio", "async-executor", "filch-sync-on-tokio"]
+runtimes = ["filch", "filch-pool-only", "filch-debug", "tokio", "smol", "async-executor", "filch-sync-on-tokio"]
 
 
 def fmt(ns):

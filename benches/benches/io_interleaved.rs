@@ -16,14 +16,16 @@
 //! Knobs (environment): `ECHO_SIZES` (message sizes, default `64,16384`),
 //! `ECHO_ROUNDS` (default 40), `ECHO_BURST_MS` (default 150). Not a
 //! criterion bench (`harness = false`): criterion measures one contender
-//! at a time. This file owns the measurement loop only; the workload is
-//! `benches/common/echo.rs`.
+//! at a time. The `compare` binary's echo rows are the same measurement
+//! with smol added and without the CPU figures. This file owns the
+//! measurement loop only; the workload is `benches/common/echo.rs`, the
+//! statistics `filch_benches::stats`.
 
-#[path = "../common/echo.rs"]
-mod echo;
-
-use echo::{filch_side, tokio_side};
+use filch_benches::echo;
+use filch_benches::stats::{median, median_with_ci};
 use std::time::Duration;
+
+const WORKERS: usize = 2;
 
 /// Process CPU time (user + system) so far.
 fn cpu_time() -> Duration {
@@ -57,16 +59,6 @@ fn burst(run: &mut Run<'_>, iters: u64) -> Sample {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
 /// The environment knob `name` as a `T`, or `default`.
 fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
@@ -93,12 +85,12 @@ fn main() {
     let burst_ms: u64 = knob("ECHO_BURST_MS", 150);
     assert!(rounds > 0, "ECHO_ROUNDS must be at least 1");
 
-    let mut filch = filch_side::Bench::new();
-    let mut tokio = tokio_side::Bench::new();
+    let mut filch = echo::filch::Bench::new(WORKERS);
+    let mut tokio = echo::tokio::Bench::new(WORKERS);
     for size in sizes {
         let mut sides: [(&str, Run<'_>); 2] = [
-            ("filch", Box::new(|iters| filch.run(iters, size))),
-            ("tokio", Box::new(|iters| tokio.run(iters, size))),
+            ("filch", Box::new(|iters| filch.run(iters, size).0)),
+            ("tokio", Box::new(|iters| tokio.run(iters, size).0)),
         ];
         compare(&mut sides, size, rounds, burst_ms);
     }
@@ -130,19 +122,25 @@ fn compare(sides: &mut [(&str, Run<'_>); 2], size: usize, rounds: usize, burst_m
 
     println!("tcp echo, {size} B, 64 connections, {rounds} rounds of {iters} round trips each");
     for (i, (name, _)) in sides.iter().enumerate() {
-        let wall = median(samples.iter().map(|p| p[i].wall_us).collect());
-        let cpu = median(samples.iter().map(|p| p[i].cpu_us).collect());
+        let wall = median(&samples.iter().map(|p| p[i].wall_us).collect::<Vec<_>>());
+        let cpu = median(&samples.iter().map(|p| p[i].cpu_us).collect::<Vec<_>>());
         println!(
             "{name:>6}: median {wall:8.1} µs wall, {cpu:8.1} µs CPU per round trip on all connections"
         );
     }
-    let (wall, lo, hi) = median_with_ci(
-        samples
+    let (wall, ci) = median_with_ci(
+        &samples
             .iter()
             .map(|p| p[0].wall_us / p[1].wall_us)
-            .collect(),
+            .collect::<Vec<_>>(),
     );
-    let (cpu, _, _) = median_with_ci(samples.iter().map(|p| p[0].cpu_us / p[1].cpu_us).collect());
+    let (lo, hi) = ci.unwrap_or((f64::NAN, f64::NAN));
+    let cpu = median(
+        &samples
+            .iter()
+            .map(|p| p[0].cpu_us / p[1].cpu_us)
+            .collect::<Vec<_>>(),
+    );
     let faster = samples
         .iter()
         .filter(|p| p[0].wall_us < p[1].wall_us)
@@ -152,16 +150,4 @@ fn compare(sides: &mut [(&str, Run<'_>); 2], size: usize, rounds: usize, burst_m
          (95% CI {lo:.3}-{hi:.3}), CPU {cpu:.3}; below 1 is filch faster; \
          filch faster in {faster} of {rounds} rounds"
     );
-}
-
-/// The median of `v` and a distribution-free 95 % confidence interval for
-/// it (the order statistics `n/2 ∓ 0.98·√n`, from the normal approximation
-/// of the binomial: a sound interval for 20 or more samples).
-fn median_with_ci(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let k = ((n as f64) / 2.0 - 0.98 * (n as f64).sqrt())
-        .floor()
-        .max(0.0) as usize;
-    (median(v.clone()), v[k], v[n - 1 - k])
 }

@@ -1,4 +1,7 @@
-//! Timer benchmarks (issue 3), filch beside tokio in one run, 2 workers each:
+//! Timer benchmarks, filch beside tokio and smol in one run, 2 workers
+//! each. The workloads are `benches/common/timer.rs` (shared with the
+//! `compare` binary); this file owns the criterion groups and the lateness
+//! report:
 //!
 //! * `timeout_ready`: 1,000,000 `timeout(30 s, ready)` created and dropped
 //!   without firing, spread over 64 tasks (both workers busy).
@@ -11,206 +14,51 @@
 //!   the criterion groups (criterion reports means and medians only).
 
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{BenchmarkId, Criterion, Throughput};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput};
+use filch_benches::{sides, timer};
 use std::time::{Duration, Instant};
 
 const WORKERS: usize = 2;
 
-fn filch_rt() -> filch::Runtime {
-    filch::Runtime::builder()
-        .worker_threads(WORKERS)
-        .build()
-        .unwrap()
-}
-
-fn tokio_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Pending once, then ready (wakes itself).
-struct PendingOnce(bool);
-
-impl Future for PendingOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
+/// Benches `$iter` once per runtime in group `$g`, with `$rt` the runtime
+/// and `$w` its workload module; `$id` turns a name into the benchmark id.
+macro_rules! contenders {
+    ($g:expr, |$rt:ident, $w:ident| $iter:expr) => {{
+        {
+            let $rt = sides::filch::Rt::new(WORKERS);
+            use timer::filch as $w;
+            $g.bench_function(BenchmarkId::from_parameter("filch"), |b| b.iter(|| $iter));
         }
-    }
+        {
+            let $rt = sides::tokio::Rt::new(WORKERS);
+            use timer::tokio as $w;
+            $g.bench_function(BenchmarkId::from_parameter("tokio"), |b| b.iter(|| $iter));
+        }
+        {
+            let $rt = sides::smol::Rt::new(WORKERS);
+            use timer::smol as $w;
+            $g.bench_function(BenchmarkId::from_parameter("smol"), |b| b.iter(|| $iter));
+        }
+    }};
 }
-
-const TIMEOUTS: usize = 1_000_000;
-const TIMEOUT_TASKS: usize = 64;
 
 fn timeouts(c: &mut Criterion) {
     let mut g = c.benchmark_group("timer/timeout_ready");
     g.sample_size(20).measurement_time(Duration::from_secs(6));
-    g.throughput(Throughput::Elements(TIMEOUTS as u64));
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-                        .map(|_| {
-                            filch::spawn(async {
-                                let mut sum = 0usize;
-                                for i in 0..TIMEOUTS / TIMEOUT_TASKS {
-                                    sum +=
-                                        filch::time::timeout(Duration::from_secs(30), async { i })
-                                            .await
-                                            .unwrap();
-                                }
-                                sum
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        std::hint::black_box(t.await.unwrap());
-                    }
-                })
-            })
-        });
-    }
-    {
-        let rt = tokio_rt();
-        g.bench_function("tokio", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-                        .map(|_| {
-                            tokio::spawn(async {
-                                let mut sum = 0usize;
-                                for i in 0..TIMEOUTS / TIMEOUT_TASKS {
-                                    sum +=
-                                        tokio::time::timeout(Duration::from_secs(30), async { i })
-                                            .await
-                                            .unwrap();
-                                }
-                                sum
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        std::hint::black_box(t.await.unwrap());
-                    }
-                })
-            })
-        });
-    }
+    g.throughput(Throughput::Elements(timer::TIMEOUTS as u64));
+    contenders!(g, |rt, w| w::timeout_ready(&rt));
     g.finish();
 
     let mut g = c.benchmark_group("timer/timeout_pending_once");
     g.sample_size(20).measurement_time(Duration::from_secs(6));
-    g.throughput(Throughput::Elements(TIMEOUTS as u64));
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-                        .map(|_| {
-                            filch::spawn(async {
-                                for _ in 0..TIMEOUTS / TIMEOUT_TASKS {
-                                    filch::time::timeout(
-                                        Duration::from_secs(30),
-                                        PendingOnce(false),
-                                    )
-                                    .await
-                                    .unwrap();
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                })
-            })
-        });
-    }
-    {
-        let rt = tokio_rt();
-        g.bench_function("tokio", |b| {
-            b.iter(|| {
-                rt.block_on(async {
-                    let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-                        .map(|_| {
-                            tokio::spawn(async {
-                                for _ in 0..TIMEOUTS / TIMEOUT_TASKS {
-                                    tokio::time::timeout(
-                                        Duration::from_secs(30),
-                                        PendingOnce(false),
-                                    )
-                                    .await
-                                    .unwrap();
-                                }
-                            })
-                        })
-                        .collect();
-                    for t in tasks {
-                        t.await.unwrap();
-                    }
-                })
-            })
-        });
-    }
+    g.throughput(Throughput::Elements(timer::TIMEOUTS as u64));
+    contenders!(g, |rt, w| w::timeout_pending_once(&rt));
     g.finish();
 }
 
-const SLEEPS: u64 = 100_000;
-
-/// A fixed pseudo-random 1..=50 ms for task `i` (same for both runtimes).
-fn random_ms(i: u64) -> Duration {
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    x ^= x >> 31;
-    Duration::from_millis(1 + x % 50)
-}
-
-fn filch_sleeps(rt: &filch::Runtime) {
-    rt.block_on(async {
-        let tasks: Vec<_> = (0..SLEEPS)
-            .map(|i| filch::spawn(async move { filch::time::sleep(random_ms(i)).await }))
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-    })
-}
-
-fn tokio_sleeps(rt: &tokio::runtime::Runtime) {
-    rt.block_on(async {
-        let tasks: Vec<_> = (0..SLEEPS)
-            .map(|i| tokio::spawn(async move { tokio::time::sleep(random_ms(i)).await }))
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-    })
-}
-
-fn sleeps_wall(c: &mut Criterion) {
-    let mut g = c.benchmark_group("timer/sleeps_random_wall");
+fn sleeps<M: Measurement>(mut g: BenchmarkGroup<'_, M>) {
     g.sample_size(20).measurement_time(Duration::from_secs(8));
-    {
-        let rt = filch_rt();
-        g.bench_function("filch", |b| b.iter(|| filch_sleeps(&rt)));
-    }
-    {
-        let rt = tokio_rt();
-        g.bench_function("tokio", |b| b.iter(|| tokio_sleeps(&rt)));
-    }
+    contenders!(g, |rt, w| w::sleeps_random(&rt));
     g.finish();
 }
 
@@ -288,21 +136,7 @@ impl ValueFormatter for CpuFormatter {
 }
 
 fn sleeps_cpu(c: &mut Criterion<CpuTime>) {
-    let mut g = c.benchmark_group("timer/sleeps_random_cpu");
-    g.sample_size(20).measurement_time(Duration::from_secs(8));
-    {
-        let rt = filch_rt();
-        g.bench_function(BenchmarkId::from_parameter("filch"), |b| {
-            b.iter(|| filch_sleeps(&rt))
-        });
-    }
-    {
-        let rt = tokio_rt();
-        g.bench_function(BenchmarkId::from_parameter("tokio"), |b| {
-            b.iter(|| tokio_sleeps(&rt))
-        });
-    }
-    g.finish();
+    sleeps(c.benchmark_group("timer/sleeps_random_cpu"));
 }
 
 /// `sleep(10 ms)` lateness on an idle runtime: (p50, p99) in microseconds.
@@ -320,48 +154,43 @@ fn lateness(sample: impl Fn() -> Duration, n: usize) -> (f64, f64) {
     (late[n / 2], late[n * 99 / 100])
 }
 
+/// One runtime's lateness, measured with its own `sleep`.
+macro_rules! lateness_of {
+    ($side:ident, $n:expr) => {{
+        let rt = sides::$side::Rt::new(WORKERS);
+        lateness(
+            || {
+                rt.block_on(rt.spawn(async {
+                    let start = Instant::now();
+                    sides::$side::time::sleep(Duration::from_millis(10)).await;
+                    start.elapsed()
+                }))
+            },
+            $n,
+        )
+    }};
+}
+
 fn lateness_report() {
     const N: usize = 300;
-    let rt = filch_rt();
-    let filch = lateness(
-        || {
-            rt.block_on(rt.spawn(async {
-                let start = Instant::now();
-                filch::time::sleep(Duration::from_millis(10)).await;
-                start.elapsed()
-            }))
-            .unwrap()
-        },
-        N,
-    );
-    drop(rt);
-    let rt = tokio_rt();
-    let tokio = lateness(
-        || {
-            rt.block_on(rt.spawn(async {
-                let start = Instant::now();
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                start.elapsed()
-            }))
-            .unwrap()
-        },
-        N,
-    );
+    let rows = [
+        ("filch", lateness_of!(filch, N)),
+        ("tokio", lateness_of!(tokio, N)),
+        ("smol", lateness_of!(smol, N)),
+    ];
     println!("\ntimer/sleep_10ms_lateness ({N} sleeps each, idle runtime, 2 workers)");
     println!("  runtime    p50 (µs)   p99 (µs)");
-    println!("  filch    {:9.0}  {:9.0}", filch.0, filch.1);
-    println!("  tokio    {:9.0}  {:9.0}", tokio.0, tokio.1);
-    println!(
-        "  ratio    {:9.2}  {:9.2}",
-        filch.0 / tokio.0,
-        filch.1 / tokio.1
-    );
+    for (name, (p50, p99)) in rows {
+        println!("  {name:6} {p50:9.0}  {p99:9.0}");
+    }
+    let (f, t) = (rows[0].1, rows[1].1);
+    println!("  filch/tokio {:6.2}  {:9.2}", f.0 / t.0, f.1 / t.1);
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     timeouts(&mut c);
-    sleeps_wall(&mut c);
+    sleeps(c.benchmark_group("timer/sleeps_random_wall"));
     let mut cpu = Criterion::default()
         .with_measurement(CpuTime)
         .configure_from_args();

@@ -1,75 +1,43 @@
-//! A hyper 1.x HTTP/1 "hello world" server on filch or on tokio (2 workers
-//! each), for `benches/wrk.sh` to load with `wrk`.
+//! A hyper 1.x HTTP/1 "hello world" server on filch, tokio or smol (2
+//! workers each, every driver on), for `benches/wrk.sh` to load with `wrk`.
+//! The handler is `filch_benches::http::hello`, the one the `compare`
+//! binary's HTTP row serves.
 //!
-//! Usage: `hyper_hello filch|tokio PORT` — serves until killed. Both
-//! runtimes have an I/O driver and no timer driver (tokio: `enable_io()`),
-//! since the server sets no timeouts. This file
-//! owns the server only; the load and the numbers are the script's.
+//! Usage: `hyper_hello filch|tokio|smol PORT` — serves until killed. This
+//! file owns the server only; the load and the numbers are the script's.
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use std::convert::Infallible;
+use filch_benches::{http, sides};
+use std::net::SocketAddr;
 
 const WORKERS: usize = 2;
 
-async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::new(Bytes::from_static(
-        b"Hello, World!",
-    ))))
-}
-
-fn serve_filch(port: u16) {
-    let (park, driver) = filch_io::driver().expect("create the reactor");
-    let rt = filch_executor::Builder::new()
-        .worker_threads(WORKERS)
-        .driver(park, driver)
-        .build()
-        .expect("build the runtime");
-    rt.block_on(async move {
-        let listener = filch_io::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind");
-        eprintln!("filch hyper_hello listening on 127.0.0.1:{port}");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            filch_executor::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(stream, service_fn(hello))
-                    .await;
-            });
-        }
-    });
-}
-
-fn serve_tokio(port: u16) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_io()
-        .build()
-        .expect("build the runtime");
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind");
-        eprintln!("tokio hyper_hello listening on 127.0.0.1:{port}");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service_fn(hello))
-                    .await;
-            });
-        }
-    });
+/// Serves on `port` with runtime `$side` until killed.
+macro_rules! serve {
+    ($side:ident, $port:expr) => {{
+        use sides::$side::{Rt, hyper_io, net::TcpListener, spawn_detached};
+        let rt = Rt::new(WORKERS);
+        rt.block_on(async move {
+            let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], $port)))
+                .await
+                .expect("bind");
+            eprintln!(
+                "{} hyper_hello listening on 127.0.0.1:{}",
+                sides::$side::NAME,
+                $port
+            );
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                spawn_detached(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_io(stream), hyper::service::service_fn(http::hello))
+                        .await;
+                });
+            }
+        })
+    }};
 }
 
 fn main() {
@@ -77,15 +45,16 @@ fn main() {
     let (runtime, port) = match (args.next(), args.next().and_then(|p| p.parse::<u16>().ok())) {
         (Some(rt), Some(port)) => (rt, port),
         _ => {
-            eprintln!("usage: hyper_hello filch|tokio PORT");
+            eprintln!("usage: hyper_hello filch|tokio|smol PORT");
             std::process::exit(2);
         }
     };
     match runtime.as_str() {
-        "filch" => serve_filch(port),
-        "tokio" => serve_tokio(port),
+        "filch" => serve!(filch, port),
+        "tokio" => serve!(tokio, port),
+        "smol" => serve!(smol, port),
         other => {
-            eprintln!("unknown runtime {other:?}: expected filch or tokio");
+            eprintln!("unknown runtime {other:?}: expected filch, tokio or smol");
             std::process::exit(2);
         }
     }

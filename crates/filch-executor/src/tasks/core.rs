@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Waker};
 ///
 /// It is deliberately *not* `align(64)`: an alignment above 16 sends every
 /// spawn through glibc's `posix_memalign`, which measured at over half of
-/// all instructions of a spawn (docs/benchmarks.md); the plain allocation
+/// all instructions of a spawn (docs/bench-history.md); the plain allocation
 /// costs 38-46% less wall time on spawn-heavy work.
 #[repr(C)]
 pub(crate) struct Header {
