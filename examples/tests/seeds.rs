@@ -4,19 +4,11 @@
 //! meaningful. The programs sleep for real (as the originals do), so they
 //! run concurrently.
 
-use std::path::PathBuf;
+mod common;
+
+use common::example;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/seeds-<hash> -> target/<profile>/examples/<name>
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(name);
-    path
-}
 
 /// Runs an example with a hang guard; returns its stdout lines.
 fn run(name: &'static str, args: &'static [&'static str]) -> std::thread::JoinHandle<Vec<String>> {
