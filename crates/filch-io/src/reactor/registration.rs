@@ -1,5 +1,5 @@
 //! A descriptor's membership in the reactor, and the operation loops every
-//! socket type uses: wait for readiness, try the syscall, and on
+//! socket, pipe and pidfd uses: wait for readiness, try the syscall, and on
 //! `WouldBlock` clear the readiness that was seen (with its tick) and wait
 //! again.
 //!
