@@ -262,6 +262,17 @@ pub(crate) fn read_vectored(fd: impl AsFd, bufs: &mut [IoSliceMut<'_>]) -> io::R
     Ok(rustix::io::readv(fd, &mut bufs[..n])?)
 }
 
+/// `read(2)` on a pipe into possibly uninitialised memory; returns the byte
+/// count (for tokio's read trait).
+#[cfg(feature = "tokio-io")]
+pub(crate) fn read_uninit(
+    fd: impl AsFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> io::Result<usize> {
+    let (init, _) = rustix::io::read(fd, buf)?;
+    Ok(init.len())
+}
+
 /// `write(2)` on a pipe.
 pub(crate) fn write(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
     Ok(rustix::io::write(fd, buf)?)

@@ -3,7 +3,9 @@
 //!
 //! Each is std's pipe end switched to non-blocking mode and registered with
 //! the reactor; reads and writes are the reactor's stream loop
-//! (`reactor/registration.rs`) around `read(2)`/`write(2)`. The descriptor
+//! (`reactor/registration.rs`) around `read(2)`/`write(2)`; with the
+//! `tokio-io` feature they also implement tokio's `AsyncRead`/`AsyncWrite`
+//! (reads straight into tokio's uninitialised buffer). The descriptor
 //! is closed when the value is dropped (for stdin that is the child's end
 //! of input), and, being std's, was created close-on-exec: no other child
 //! inherits it. Only the parent's end is non-blocking (the two ends of a
@@ -54,6 +56,17 @@ impl Pipe {
         let len = bufs.iter().map(|b| b.len()).sum();
         poll_stream(&self.io, cx, Direction::Read, len, || {
             sys::read_vectored(self.io.get_ref(), bufs)
+        })
+    }
+
+    #[cfg(feature = "tokio-io")]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        poll_stream(&self.io, cx, Direction::Read, buf.len(), || {
+            sys::read_uninit(self.io.get_ref(), buf)
         })
     }
 
@@ -293,11 +306,31 @@ macro_rules! read_impls {
                 self.pipe.poll_read_vectored(cx, bufs)
             }
         }
+
+        // SAFETY: `read(2)` only writes initialised bytes into the buffer
+        // and returns how many, at most its length.
+        #[cfg(feature = "tokio-io")]
+        unsafe impl crate::uninit::ReadUninit for $t {
+            fn poll_read_uninit(
+                &self,
+                cx: &mut Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> Poll<io::Result<usize>> {
+                self.pipe.poll_read_uninit(cx, buf)
+            }
+        }
+
+        #[cfg(feature = "tokio-io")]
+        crate::tokio_io::tokio_read!($t);
     };
 }
 
 read_impls!(ChildStdout);
 read_impls!(ChildStderr);
+
+// Its writes forward to the `futures_io` impl above (a real `writev`).
+#[cfg(feature = "tokio-io")]
+crate::tokio_io::tokio_write!(ChildStdin);
 
 /// The descriptor of each pipe type, for `AsFd`/`AsRawFd`.
 macro_rules! fd_impls {

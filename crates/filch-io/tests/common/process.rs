@@ -384,3 +384,32 @@ fn exits_and_pipes_work_on_a_oneshot_reactor() {
         })
     });
 }
+
+/// The pipes speak tokio's I/O traits too (feature `tokio-io`).
+#[cfg(feature = "tokio-io")]
+#[test]
+fn the_pipes_implement_tokios_io_traits() {
+    use tokio_traits::io::AsyncWriteExt as _;
+    let rt = rt();
+    with_watchdog("tokio traits", 60, || {
+        rt.block_on(async {
+            let mut cat = spawn(
+                Command::new("cat")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped()),
+            );
+            let mut stdin = cat.stdin.take().unwrap();
+            tokio_traits::io::AsyncWriteExt::write_all(&mut stdin, b"through tokio")
+                .await
+                .unwrap();
+            stdin.shutdown().await.unwrap();
+            let mut out = String::new();
+            let mut stdout = cat.stdout.take().unwrap();
+            tokio_traits::io::AsyncReadExt::read_to_string(&mut stdout, &mut out)
+                .await
+                .unwrap();
+            assert_eq!(out, "through tokio");
+            assert!(cat.wait().await.unwrap().success());
+        })
+    });
+}
