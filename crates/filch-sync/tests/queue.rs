@@ -196,8 +196,9 @@ fn shutdown_immediate_after_shutdown_drops_what_is_left_on_every_kind() {
     assert_eq!(prio.unfinished_tasks(), 1);
 }
 
-/// A `Tracked` that a `PriorityQueue` can order (all keys are equal).
-struct Key(Tracked);
+/// A `Tracked` that a `PriorityQueue` can order (all keys are equal); held
+/// only for its drop.
+struct Key(#[allow(dead_code)] Tracked);
 impl PartialEq for Key {
     fn eq(&self, _: &Self) -> bool {
         true
