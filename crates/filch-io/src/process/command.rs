@@ -298,26 +298,20 @@ impl Command {
     /// });
     /// ```
     pub async fn output(&mut self) -> io::Result<Output> {
-        let (stdin, stdout, stderr) = (!self.stdin_set, !self.stdout_set, !self.stderr_set);
-        if stdin {
-            self.std.stdin(Stdio::null());
-        }
-        if stdout {
-            self.std.stdout(Stdio::piped());
-        }
-        if stderr {
-            self.std.stderr(Stdio::piped());
+        type Set = fn(&mut std::process::Command, Stdio) -> &mut std::process::Command;
+        let defaults: [(bool, Set, fn() -> Stdio); 3] = [
+            (self.stdin_set, std::process::Command::stdin, Stdio::null),
+            (self.stdout_set, std::process::Command::stdout, Stdio::piped),
+            (self.stderr_set, std::process::Command::stderr, Stdio::piped),
+        ];
+        let unset = defaults.iter().filter(|(set, ..)| !set);
+        for (_, set, default) in unset.clone() {
+            set(&mut self.std, default());
         }
         let spawned = self.spawn();
         // Back to `spawn`'s defaults (inherit) for the next use.
-        if stdin {
-            self.std.stdin(Stdio::inherit());
-        }
-        if stdout {
-            self.std.stdout(Stdio::inherit());
-        }
-        if stderr {
-            self.std.stderr(Stdio::inherit());
+        for (_, set, _) in unset {
+            set(&mut self.std, Stdio::inherit());
         }
         spawned?.wait_with_output().await
     }

@@ -85,12 +85,45 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        f: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> Drained,
+    ) -> Poll<io::Result<R>> {
+        self.drive(cx, |cx| self.poll_ready(cx, dir), f, drained)
+    }
+
+    /// The operation loop for a waiter that shares direction `dir` with
+    /// others, each with its own waiter entry `key` (`None` at first). The
+    /// caller passes a `key` it still holds when it stops waiting to
+    /// [`cancel_shared`](Self::cancel_shared). [`async_io`](Self::async_io)
+    /// is the future form; the child watcher (`process/exit.rs`) keeps its
+    /// entry across polls itself.
+    pub(crate) fn poll_io_shared<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        key: &mut Option<usize>,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let ready = |cx: &mut Context<'_>| {
+            self.handle.with_rearm(&self.source, |rearm| {
+                self.source.io.poll_ready_shared(cx, dir, key, rearm)
+            })
+        };
+        self.drive(cx, ready, f, |_| Drained::No)
+    }
+
+    /// The loop of both: wait until `ready` reports readiness, try `f`, and
+    /// on `WouldBlock` clear what was seen and wait again.
+    fn drive<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut ready: impl FnMut(&mut Context<'_>) -> Poll<ReadyEvent>,
         mut f: impl FnMut() -> io::Result<R>,
         drained: impl Fn(&R) -> Drained,
     ) -> Poll<io::Result<R>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
-            let event = ready!(self.poll_ready(cx, dir));
+            let event = ready!(ready(cx));
             match f() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if event.is_shutdown() {
@@ -106,39 +139,6 @@ impl Registration {
                             Drained::ShortRead => self.handle.short_read(&self.source, event),
                         }
                     }
-                    coop.made_progress();
-                    return Poll::Ready(res);
-                }
-            }
-        }
-    }
-
-    /// The operation loop for a waiter that shares direction `dir` with
-    /// others, each with its own waiter entry `key` (`None` at first). The
-    /// caller passes a `key` it still holds when it stops waiting to
-    /// [`cancel_shared`](Self::cancel_shared). [`async_io`](Self::async_io)
-    /// is the future form; the child watcher (`process/exit.rs`) keeps its
-    /// entry across polls itself.
-    pub(crate) fn poll_io_shared<R>(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        key: &mut Option<usize>,
-        mut f: impl FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        let coop = ready!(coop::poll_proceed(cx));
-        loop {
-            let event = ready!(self.handle.with_rearm(&self.source, |rearm| {
-                self.source.io.poll_ready_shared(cx, dir, key, rearm)
-            }));
-            match f() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if event.is_shutdown() {
-                        return Poll::Ready(Err(gone()));
-                    }
-                    self.clear_readiness(event);
-                }
-                res => {
                     coop.made_progress();
                     return Poll::Ready(res);
                 }
