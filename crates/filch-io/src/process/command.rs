@@ -298,8 +298,10 @@ impl Command {
     /// });
     /// ```
     pub async fn output(&mut self) -> io::Result<Output> {
+        // Whether the stream was set, its setter, and `output`'s default.
         type Set = fn(&mut std::process::Command, Stdio) -> &mut std::process::Command;
-        let defaults: [(bool, Set, fn() -> Stdio); 3] = [
+        type Stream = (bool, Set, fn() -> Stdio);
+        let defaults: [Stream; 3] = [
             (self.stdin_set, std::process::Command::stdin, Stdio::null),
             (self.stdout_set, std::process::Command::stdout, Stdio::piped),
             (self.stderr_set, std::process::Command::stderr, Stdio::piped),
