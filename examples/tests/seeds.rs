@@ -4,19 +4,11 @@
 //! meaningful. The programs sleep for real (as the originals do), so they
 //! run concurrently.
 
-use std::path::PathBuf;
+mod common;
+
+use common::example;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/seeds-<hash> -> target/<profile>/examples/<name>
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(name);
-    path
-}
 
 /// Runs an example with a hang guard; returns its stdout lines.
 fn run(name: &'static str, args: &'static [&'static str]) -> std::thread::JoinHandle<Vec<String>> {
@@ -488,5 +480,52 @@ fn tls_echo_example_does_its_job() {
     assert_eq!(
         l.last().unwrap(),
         "done: 2 TLS connections echoed and closed cleanly"
+    );
+}
+
+#[test]
+fn subprocess_example_does_its_job() {
+    let l = run("subprocess", &[]).join().unwrap();
+    assert_eq!(
+        l[..6],
+        [
+            "Running 5 commands at once, 2 s each at most",
+            "  echo hello: exit 0, \"hello\"",
+            "  sleep 0.2 && echo in time: exit 0, \"in time\"",
+            "  exit 3: exit 3, \"\"",
+            "  sleep 30: timed out after 2 s (killed)",
+            "  filch-no-such-program: error: could not run \"filch-no-such-program\": \
+             No such file or directory (os error 2)",
+        ]
+    );
+    // At once: the timeout bounds the whole gather, not the sum.
+    let took = seconds_after(&l, "5 commands in ");
+    assert!((2.0..20.0).contains(&took), "{l:#?}");
+    // The counter's lines were printed as they came, in order.
+    let i = index_of(&l, "Streaming the lines of a counter as they come");
+    for (n, line) in l[i + 1..i + 4].iter().enumerate() {
+        assert!(line.ends_with(&format!("] tick {}", n + 1)), "{l:#?}");
+    }
+    let stamps: Vec<f64> = l[i + 1..i + 4]
+        .iter()
+        .map(|x| {
+            x.trim_start()[1..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    // Printed while the counter ran: the last line came after its sleeps,
+    // not together with the first at its exit.
+    assert!(stamps[2] - stamps[0] >= 0.15, "{l:#?}");
+    assert_eq!(l[i + 4], "  counter exited with exit status: 0");
+    assert_eq!(
+        l[i + 5..],
+        [
+            "Feeding sort through its stdin",
+            "  sorted: apple banana fig pear"
+        ]
     );
 }

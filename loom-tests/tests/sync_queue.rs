@@ -40,7 +40,7 @@ fn shutdown_releases_a_waiting_getter() {
             let q = q.clone();
             thread::spawn(move || block_on(q.get()))
         };
-        q.shutdown(false);
+        q.shutdown();
         assert_eq!(t.join().unwrap(), Err(QueueShutDown(())));
     });
 }

@@ -1,8 +1,9 @@
 //! filch's I/O: a reactor on `polling` that plugs into the executor's park
 //! (no helper thread), sockets (`net`), file system calls on the blocking
-//! pool (`fs`), signals (`signal`), the ecosystem's async I/O traits
-//! (`io`), and — behind features — hyper 1.x glue (`hyper`) and tokio's
-//! I/O traits with a futures-io ⇄ tokio-io adapter (`tokio-io`).
+//! pool (`fs`), signals (`signal`), child processes (`process`), the
+//! ecosystem's async I/O traits (`io`), and — behind features — hyper 1.x
+//! glue (`hyper`) and tokio's I/O traits with a futures-io ⇄ tokio-io
+//! adapter (`tokio-io`).
 //!
 //! Most users get all of this through the `filch` facade. Building a
 //! runtime by hand:
@@ -45,6 +46,7 @@ pub mod fs;
 pub mod hyper;
 mod loom;
 pub mod net;
+pub mod process;
 mod reactor;
 pub mod signal;
 mod sys;

@@ -248,6 +248,49 @@ pub mod unix {
         }
     }
 
+    impl Signal {
+        /// Waits as one of many waiters on this listener, `key` being the
+        /// waiter's entry (for the child watcher, `process/exit.rs`, which
+        /// shares one SIGCHLD listener among every waiting child).
+        /// `Ready(Ok(()))`: deliveries were taken from the pipe; poll again
+        /// until `Pending`, which means the waiter will be woken by the next
+        /// one. `Ready(Err(_))`: nothing can be received any more (the
+        /// listener's reactor shut down). A `key` still held when the
+        /// waiter gives up goes to [`cancel_shared`](Self::cancel_shared).
+        pub(crate) fn poll_shared(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            key: &mut Option<usize>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let mut buf = [0u8; 64];
+            let reg = self.reader.registration();
+            let read = std::task::ready!(reg.poll_io_shared(
+                cx,
+                crate::reactor::scheduled_io::Direction::Read,
+                key,
+                || crate::sys::recv(&self.reader, &mut buf),
+            ));
+            std::task::Poll::Ready(match read? {
+                0 => Err(io::Error::other(format!(
+                    "the handler for signal {} was removed",
+                    self.kind.as_raw()
+                ))),
+                _ => Ok(()),
+            })
+        }
+
+        /// Removes a shared waiter entry of [`poll_shared`](Self::poll_shared).
+        pub(crate) fn cancel_shared(&self, key: usize) {
+            self.reader.registration().cancel_shared(key);
+        }
+
+        /// Whether this listener's reactor shut down (it will never report
+        /// a delivery again).
+        pub(crate) fn is_gone(&self) -> bool {
+            self.reader.registration().is_shutdown()
+        }
+    }
+
     impl Drop for Signal {
         fn drop(&mut self) {
             // Closes the writer end too (signal-hook owns it).

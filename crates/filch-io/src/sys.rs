@@ -3,7 +3,9 @@
 //! non-blocking `connect`, listening with our backlog, `accept4` straight
 //! into non-blocking mode, `SO_ERROR`, and the stream reads and writes
 //! (`recv`/`send`, `recvmsg`/`sendmsg` for vectored I/O, and `recv` into
-//! uninitialised memory for hyper's and tokio's read traits).
+//! uninitialised memory for hyper's and tokio's read traits), and the pipe
+//! calls of child processes (`read`/`write`, `readv`/`writev`, switching a
+//! pipe's blocking mode).
 //!
 //! Built on `rustix` (direct syscalls on Linux). On systems without
 //! `SOCK_NONBLOCK`/`SOCK_CLOEXEC` (Apple's, AIX, Haiku) the flags are set
@@ -244,4 +246,44 @@ pub(crate) fn recv_uninit(
 ) -> io::Result<usize> {
     let ((init, _), _) = rustix::net::recv(fd, buf, rustix::net::RecvFlags::empty())?;
     Ok(init.len())
+}
+
+// Pipes (a child process's stdin, stdout and stderr). `read`/`write`: a
+// pipe is not a socket, so `recv`/`send` would fail with `ENOTSOCK`.
+
+/// `read(2)` on a pipe.
+pub(crate) fn read(fd: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::io::read(fd, buf)?)
+}
+
+/// `readv(2)` into the first [`MAX_IOV`] of `bufs` on a pipe.
+pub(crate) fn read_vectored(fd: impl AsFd, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+    let n = bufs.len().min(MAX_IOV);
+    Ok(rustix::io::readv(fd, &mut bufs[..n])?)
+}
+
+/// `read(2)` on a pipe into possibly uninitialised memory; returns the byte
+/// count (for tokio's read trait).
+#[cfg(feature = "tokio-io")]
+pub(crate) fn read_uninit(
+    fd: impl AsFd,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> io::Result<usize> {
+    let (init, _) = rustix::io::read(fd, buf)?;
+    Ok(init.len())
+}
+
+/// `write(2)` on a pipe.
+pub(crate) fn write(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    Ok(rustix::io::write(fd, buf)?)
+}
+
+/// `writev(2)` of the first [`MAX_IOV`] of `bufs` on a pipe.
+pub(crate) fn write_vectored(fd: impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    Ok(rustix::io::writev(fd, &bufs[..bufs.len().min(MAX_IOV)])?)
+}
+
+/// Puts a descriptor in (or out of) non-blocking mode.
+pub(crate) fn set_nonblocking(fd: impl AsFd, nonblocking: bool) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, nonblocking)?)
 }

@@ -49,7 +49,7 @@
 //!         jobs.put(n).await.unwrap();
 //!     }
 //!     jobs.join().await;
-//!     jobs.shutdown(false);
+//!     jobs.shutdown();
 //!     for w in workers {
 //!         w.await.unwrap();
 //!     }

@@ -1,6 +1,7 @@
 //! `Queue`, `PriorityQueue` and `LifoQueue` (asyncio's queues, 3.13
 //! semantics): bounded multi-producer multi-consumer queues with
-//! `put`/`get`/`try_put`/`try_get`, `task_done`/`join` and `shutdown`.
+//! `put`/`get`/`try_put`/`try_get`, `task_done`/`join`, `shutdown` and
+//! `shutdown_immediate`.
 //!
 //! ## Protocol
 //! One lock guards the items, the unfinished-task count, the shutdown flag
@@ -31,13 +32,14 @@ use std::task::{Context, Poll, Waker, ready};
 const NODE_WAITING: usize = 0;
 const NODE_WOKEN: usize = 1;
 
-/// The queue was shut down ([`Queue::shutdown`]); asyncio's
+/// The queue was shut down ([`Queue::shutdown`] or
+/// [`Queue::shutdown_immediate`]); asyncio's
 /// `QueueShutDown`. For `put`, it carries the value back.
 ///
 /// ```
 /// use filch_sync::{Queue, QueueShutDown};
 /// let q = Queue::new(0);
-/// q.shutdown(false);
+/// q.shutdown();
 /// let rt = filch_executor::Executor::new().unwrap();
 /// assert_eq!(rt.block_on(q.put(1)), Err(QueueShutDown(1)));
 /// assert_eq!(rt.block_on(q.get()), Err(QueueShutDown(())));
@@ -87,7 +89,7 @@ impl<T: fmt::Debug> std::error::Error for TryPutError<T> {}
 /// use filch_sync::{Queue, TryGetError};
 /// let q = Queue::<u8>::new(0);
 /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
-/// q.shutdown(false);
+/// q.shutdown();
 /// assert_eq!(q.try_get(), Err(TryGetError::ShutDown));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +208,14 @@ struct State<S> {
     join_generation: usize,
 }
 
+/// How a queue shuts down: `Graceful` lets getters drain what is queued,
+/// `Immediate` drops it (asyncio's `immediate=True`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shutdown {
+    Graceful,
+    Immediate,
+}
+
 /// The queue protocol, shared by the three public types.
 pub(crate) struct Core<T, S> {
     maxsize: usize,
@@ -306,7 +316,8 @@ impl<T, S: Store<T>> Core<T, S> {
         );
     }
 
-    fn shutdown(&self, immediate: bool) {
+    fn shutdown(&self, how: Shutdown) {
+        let immediate = how == Shutdown::Immediate;
         let mut st = self.state.lock();
         st.shutdown = true;
         let drained = if immediate {
@@ -664,7 +675,7 @@ macro_rules! queue_type {
 
             #[doc = concat!("Takes the ", $order, " item, waiting while the queue is empty. \
                 After a shutdown it still returns the items left (unless the shutdown \
-                was immediate) and fails once the queue is empty.\n\n\
+                was `shutdown_immediate`) and fails once the queue is empty.\n\n\
                 Cancel-safe: if the future is dropped before it completes, no item was \
                 taken, and no wake-up is lost.")]
             ///
@@ -741,7 +752,7 @@ macro_rules! queue_type {
             ///     });
             ///     q.join().await;
             ///     assert_eq!(q.qsize(), 0);
-            ///     q.shutdown(false);
+            ///     q.shutdown();
             ///     worker.await.unwrap();
             /// });
             /// ```
@@ -749,30 +760,51 @@ macro_rules! queue_type {
                 self.core.join().await
             }
 
-            /// Shuts the queue down (asyncio 3.13's `shutdown`): `put`
-            /// fails from now on and every waiting putter and getter wakes.
-            /// If `immediate` is false, `get` keeps returning the items left
-            /// and fails once the queue is empty; if true, the items are
-            /// dropped, the unfinished count is reduced by their number
-            /// and `join` returns if it reaches zero.
+            /// Shuts the queue down gracefully (asyncio 3.13's
+            /// `shutdown()`): `put` fails from now on and every waiting
+            /// putter wakes with its value back; `get` keeps returning the
+            /// items left and fails once the queue is empty. Idempotent;
+            /// [`shutdown_immediate`](Self::shutdown_immediate) after it
+            /// still drops what is left.
             ///
             /// ```
             #[doc = concat!("let q = filch_sync::", stringify!($name), "::new(0);")]
             /// q.try_put(1).unwrap();
-            /// q.shutdown(false);
+            /// q.shutdown();
             /// assert!(q.try_put(2).is_err());
             /// assert_eq!(q.try_get(), Ok(1));
             /// assert!(q.try_get().is_err());
             /// ```
-            pub fn shutdown(&self, immediate: bool) {
-                self.core.shutdown(immediate)
+            pub fn shutdown(&self) {
+                self.core.shutdown(Shutdown::Graceful)
             }
 
-            /// Whether [`shutdown`](Self::shutdown) was called.
+            /// Shuts the queue down and drops the items still queued
+            /// (asyncio 3.13's `shutdown(immediate=True)`): `put` and `get`
+            /// fail from now on, every waiting putter and getter wakes, the
+            /// unfinished count is reduced by the number of items dropped
+            /// and `join` returns if it reaches zero. The items are dropped
+            /// on the calling thread, outside the queue's lock.
+            ///
+            /// ```
+            #[doc = concat!("let q = filch_sync::", stringify!($name), "::new(0);")]
+            /// q.try_put(1).unwrap();
+            /// q.shutdown_immediate();
+            /// assert_eq!(q.qsize(), 0);
+            /// assert!(q.try_get().is_err());
+            /// assert_eq!(q.unfinished_tasks(), 0);
+            /// ```
+            pub fn shutdown_immediate(&self) {
+                self.core.shutdown(Shutdown::Immediate)
+            }
+
+            /// Whether [`shutdown`](Self::shutdown) or
+            /// [`shutdown_immediate`](Self::shutdown_immediate) was called.
             ///
             /// ```
             #[doc = concat!("let q = filch_sync::", stringify!($name), "::<u8>::new(0);")]
-            /// q.shutdown(true);
+            /// assert!(!q.is_shutdown());
+            /// q.shutdown();
             /// assert!(q.is_shutdown());
             /// ```
             pub fn is_shutdown(&self) -> bool {

@@ -126,7 +126,7 @@ fn shutdown_lets_getters_drain_then_fails_them() {
     q.try_put(1).unwrap();
     let mut putter = Manual::new(q.put(2));
     putter.pending();
-    q.shutdown(false);
+    q.shutdown();
     assert!(q.is_shutdown());
     assert_eq!(putter.wakes(), 1);
     assert_eq!(putter.ready(), Err(QueueShutDown(2)));
@@ -145,7 +145,7 @@ fn shutdown_wakes_waiting_getters() {
     for g in &mut gs {
         g.pending();
     }
-    q.shutdown(false);
+    q.shutdown();
     for g in &mut gs {
         assert_eq!(g.wakes(), 1);
         assert_eq!(g.ready(), Err(QueueShutDown(())));
@@ -162,7 +162,7 @@ fn immediate_shutdown_drops_items_and_releases_join() {
     let taken = q.try_get().ok().unwrap(); // taken, not done: stays unfinished
     let mut join = Manual::new(q.join());
     join.pending();
-    q.shutdown(true);
+    q.shutdown_immediate();
     assert_eq!(drops.load(SeqCst), 4, "the queued items were dropped");
     assert_eq!(q.qsize(), 0);
     assert_eq!(q.unfinished_tasks(), 1);
@@ -170,6 +170,50 @@ fn immediate_shutdown_drops_items_and_releases_join() {
     drop(taken);
     q.task_done().unwrap();
     join.ready();
+}
+
+#[test]
+fn shutdown_immediate_after_shutdown_drops_what_is_left_on_every_kind() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let lifo = LifoQueue::new(0);
+    let prio = PriorityQueue::new(0);
+    for i in 0..3 {
+        lifo.try_put((i, Key(Tracked(drops.clone())))).ok().unwrap();
+        prio.try_put((i, Key(Tracked(drops.clone())))).ok().unwrap();
+    }
+    lifo.shutdown();
+    prio.shutdown();
+    // Graceful: the getters still drain, newest and smallest first.
+    assert_eq!(lifo.try_get().map(|(i, _)| i), Ok(2));
+    assert_eq!(prio.try_get().map(|(i, _)| i), Ok(0));
+    assert_eq!(drops.load(SeqCst), 2, "only the two taken items are gone");
+    lifo.shutdown_immediate();
+    prio.shutdown_immediate();
+    assert_eq!(drops.load(SeqCst), 6, "the rest was dropped");
+    assert_eq!(lifo.try_get().map(|(i, _)| i), Err(TryGetError::ShutDown));
+    assert_eq!(prio.try_get().map(|(i, _)| i), Err(TryGetError::ShutDown));
+    assert_eq!(lifo.unfinished_tasks(), 1);
+    assert_eq!(prio.unfinished_tasks(), 1);
+}
+
+/// A `Tracked` that a `PriorityQueue` can order (all keys are equal); held
+/// only for its drop.
+struct Key(#[allow(dead_code)] Tracked);
+impl PartialEq for Key {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
 }
 
 #[test]
@@ -208,7 +252,7 @@ fn producers_and_consumers_deliver_every_item_once() {
                 p.await.unwrap();
             }
             q.join().await;
-            q.shutdown(false);
+            q.shutdown();
             for c in consumers {
                 c.await.unwrap();
             }

@@ -34,7 +34,7 @@
 //!
 //! The facade only wires the crates together: `filch-executor` (tasks and
 //! the scheduler), `filch-timer` (time), `filch-io` (the reactor, sockets,
-//! files, signals), `filch-combinators` (gather, wait, TaskGroup, ...),
+//! files, signals, subprocesses), `filch-combinators` (gather, wait, TaskGroup, ...),
 //! `filch-sync` (locks, queues, channels). It must not implement runtime
 //! logic.
 
@@ -161,6 +161,19 @@ pub mod io {
 /// Files, on the blocking pool.
 pub mod fs {
     pub use filch_io::fs::*;
+}
+
+/// Subprocesses (asyncio's `create_subprocess_exec`/`_shell`): `Command`,
+/// `Child`, and the child's stdin/stdout/stderr as async streams.
+///
+/// ```
+/// filch::run(async {
+///     let out = filch::process::Command::new("echo").arg("hi").output().await.unwrap();
+///     assert_eq!(out.stdout, b"hi\n");
+/// });
+/// ```
+pub mod process {
+    pub use filch_io::process::*;
 }
 
 /// Signals (`ctrl_c`).

@@ -8,35 +8,12 @@
 //! slots: callers own the direction (`&mut` access, or one split half).
 //! This module must not know which protocol a stream speaks.
 
-use crate::reactor::registration::{Drained, PollEvented};
+use crate::reactor::registration::{PollEvented, poll_stream};
 use crate::reactor::scheduled_io::Direction;
 use crate::sys;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
-
-/// The operation loop for one direction of a stream: `f` moves up to `len`
-/// bytes. A short result (not end of stream, not an empty buffer) is proof
-/// the reactor can use ([`Drained`]). For a write it is [`Drained::Yes`]:
-/// the send buffer is full, so waiting for the next writable edge needs no
-/// `WouldBlock` syscall first. For a read it is [`Drained::ShortRead`]: the
-/// receive buffer was drained unless a FIN came with the data, and the
-/// reactor decides what that allows (`reactor/mod.rs`).
-fn poll_stream<T: AsFd>(
-    io: &PollEvented<T>,
-    cx: &mut Context<'_>,
-    dir: Direction,
-    len: usize,
-    f: impl FnMut() -> io::Result<usize>,
-) -> Poll<io::Result<usize>> {
-    let short = match dir {
-        Direction::Read => Drained::ShortRead,
-        Direction::Write => Drained::Yes,
-    };
-    io.registration().poll_io(cx, dir, f, |&n| {
-        if n > 0 && n < len { short } else { Drained::No }
-    })
-}
 
 pub(crate) fn poll_read<T: AsFd>(
     io: &PollEvented<T>,

@@ -1,5 +1,5 @@
 //! A descriptor's membership in the reactor, and the operation loops every
-//! socket type uses: wait for readiness, try the syscall, and on
+//! socket, pipe and pidfd uses: wait for readiness, try the syscall, and on
 //! `WouldBlock` clear the readiness that was seen (with its tick) and wait
 //! again.
 //!
@@ -85,12 +85,45 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
+        f: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> Drained,
+    ) -> Poll<io::Result<R>> {
+        self.drive(cx, |cx| self.poll_ready(cx, dir), f, drained)
+    }
+
+    /// The operation loop for a waiter that shares direction `dir` with
+    /// others, each with its own waiter entry `key` (`None` at first). The
+    /// caller passes a `key` it still holds when it stops waiting to
+    /// [`cancel_shared`](Self::cancel_shared). [`async_io`](Self::async_io)
+    /// is the future form; the child watcher (`process/exit.rs`) keeps its
+    /// entry across polls itself.
+    pub(crate) fn poll_io_shared<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        key: &mut Option<usize>,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let ready = |cx: &mut Context<'_>| {
+            self.handle.with_rearm(&self.source, |rearm| {
+                self.source.io.poll_ready_shared(cx, dir, key, rearm)
+            })
+        };
+        self.drive(cx, ready, f, |_| Drained::No)
+    }
+
+    /// The loop of both: wait until `ready` reports readiness, try `f`, and
+    /// on `WouldBlock` clear what was seen and wait again.
+    fn drive<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut ready: impl FnMut(&mut Context<'_>) -> Poll<ReadyEvent>,
         mut f: impl FnMut() -> io::Result<R>,
         drained: impl Fn(&R) -> Drained,
     ) -> Poll<io::Result<R>> {
         let coop = ready!(coop::poll_proceed(cx));
         loop {
-            let event = ready!(self.poll_ready(cx, dir));
+            let event = ready!(ready(cx));
             match f() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if event.is_shutdown() {
@@ -111,6 +144,17 @@ impl Registration {
                 }
             }
         }
+    }
+
+    /// Removes the shared waiter entry `key` (its waiter stopped waiting).
+    pub(crate) fn cancel_shared(&self, key: usize) {
+        self.source.io.cancel_shared(key);
+    }
+
+    /// Whether the source was deregistered or its reactor shut down: no
+    /// event will ever come for it again.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.source.io.is_shutdown()
     }
 
     /// The operation loop for `&self` operations that several tasks may run
@@ -152,36 +196,41 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
         let this = self.get_mut();
-        let coop = ready!(coop::poll_proceed(cx));
-        let reg = this.reg;
-        loop {
-            let event = ready!(reg.handle.with_rearm(&reg.source, |rearm| {
-                reg.source
-                    .io
-                    .poll_ready_shared(cx, this.dir, &mut this.key, rearm)
-            }));
-            match (this.f)() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if event.is_shutdown() {
-                        return Poll::Ready(Err(gone()));
-                    }
-                    reg.clear_readiness(event);
-                }
-                res => {
-                    coop.made_progress();
-                    return Poll::Ready(res);
-                }
-            }
-        }
+        this.reg
+            .poll_io_shared(cx, this.dir, &mut this.key, &mut this.f)
     }
 }
 
 impl<F> Drop for AsyncIo<'_, F> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.reg.source.io.cancel_shared(key);
+            self.reg.cancel_shared(key);
         }
     }
+}
+
+/// The operation loop for one direction of a byte stream (a socket, a
+/// pipe): `f` moves up to `len` bytes. A short result (not end of stream,
+/// not an empty buffer) is proof the reactor can use ([`Drained`]). For a
+/// write it is [`Drained::Yes`]: the send buffer is full, so waiting for
+/// the next writable edge needs no `WouldBlock` syscall first. For a read
+/// it is [`Drained::ShortRead`]: the receive buffer was drained unless a
+/// hang-up came with the data, and the reactor decides what that allows
+/// (`reactor/mod.rs`: only TCP streams in the hang-up watch act on it).
+pub(crate) fn poll_stream<T: AsFd>(
+    io: &PollEvented<T>,
+    cx: &mut Context<'_>,
+    dir: Direction,
+    len: usize,
+    f: impl FnMut() -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
+    let short = match dir {
+        Direction::Read => Drained::ShortRead,
+        Direction::Write => Drained::Yes,
+    };
+    io.registration().poll_io(cx, dir, f, |&n| {
+        if n > 0 && n < len { short } else { Drained::No }
+    })
 }
 
 /// A non-blocking descriptor registered with the reactor for as long as it

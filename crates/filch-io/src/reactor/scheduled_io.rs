@@ -425,9 +425,7 @@ impl ScheduledIo {
         waiters.take(READABLE | WRITABLE, wakers);
     }
 
-    /// Whether [`shutdown`](Self::shutdown) was called (used by the loom
-    /// model).
-    #[cfg_attr(not(loom), allow(dead_code))]
+    /// Whether [`shutdown`](Self::shutdown) was called.
     pub fn is_shutdown(&self) -> bool {
         self.readiness.load(Acquire) & SHUTDOWN != 0
     }

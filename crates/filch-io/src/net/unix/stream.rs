@@ -369,6 +369,14 @@ impl UnixStream {
 
 stream::stream_impls!(UnixStream);
 
+impl UnixStream {
+    /// The stream's registration, for crate-internal waiters that share
+    /// the read direction (the SIGCHLD listener of `process/exit.rs`).
+    pub(crate) fn registration(&self) -> &crate::reactor::registration::Registration {
+        self.io.registration()
+    }
+}
+
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.io.fmt(f)
