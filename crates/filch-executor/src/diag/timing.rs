@@ -195,6 +195,14 @@ pub struct PollSlot {
     reported: AtomicU64,
 }
 
+impl std::fmt::Debug for PollSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PollSlot")
+            .field("poll", &self.snapshot())
+            .finish()
+    }
+}
+
 /// A consistent reading of a [`PollSlot`] with a poll in progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollSnapshot {
