@@ -21,7 +21,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 /// After a fault: the runtime still runs a batch of ordinary tasks.
@@ -248,6 +248,226 @@ fn panics_in_destructors() {
         start,
         &format!("{} panicking destructors", 5 * n),
     );
+}
+
+/// A waker that wakes the task it stands for, then panics; counts its
+/// wake-ups and its drop.
+struct PanickingWaker {
+    inner: Waker,
+    wakes: Arc<AtomicUsize>,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, SeqCst);
+        self.inner.wake_by_ref();
+        panic!("{EXPECTED_PANIC}: waker");
+    }
+}
+
+impl Drop for PanickingWaker {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// Polls `F` with a [`PanickingWaker`] around the task's waker.
+struct WithPanickingWaker<F> {
+    inner: Pin<Box<F>>,
+    wakes: Arc<AtomicUsize>,
+    made: Arc<AtomicUsize>,
+    drops: Arc<AtomicUsize>,
+    _guard: DropGuard,
+}
+
+impl<F: Future> Future for WithPanickingWaker<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.made.fetch_add(1, SeqCst);
+        let waker = Waker::from(Arc::new(PanickingWaker {
+            inner: cx.waker().clone(),
+            wakes: self.wakes.clone(),
+            drops: self.drops.clone(),
+        }));
+        self.inner.as_mut().poll(&mut Context::from_waker(&waker))
+    }
+}
+
+type BoxFut = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Tasks that wait on a timer, a socket, a oneshot channel, a `Notify` and
+/// a join handle through a waker that panics when woken. The timer's
+/// firing (on a worker), the reactor's dispatch and a task's completion
+/// contain the panic; a channel send or a notification from another task
+/// makes that task panic (its `JoinError` says so), as any panic in its
+/// poll would. The waiters all complete (each waker woke its task before
+/// panicking), the runtime stays healthy, and every waker clone is dropped.
+#[test]
+fn panics_in_wakers() {
+    let _one = exclusive();
+    quiet_expected_panics();
+    let rounds = scaled(500) as usize;
+    let rt = runtime(2);
+    let ledger = Ledger::new(rounds * 5);
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut waker_panics_in_tasks = 0;
+    watchdog("panics_in_wakers", 120, &[rt.handle().clone()], || {
+        for r in 0..rounds {
+            let wrap = |k: usize, f: BoxFut| WithPanickingWaker {
+                inner: Box::pin(f),
+                wakes: wakes.clone(),
+                made: made.clone(),
+                drops: drops.clone(),
+                _guard: ledger.guard(5 * r + k),
+            };
+            let outcome = rt.block_on(async {
+                use filch::io::{AsyncReadExt, AsyncWriteExt};
+                let timer = filch::spawn(wrap(
+                    0,
+                    Box::pin(filch::time::sleep(Duration::from_millis(1))),
+                ));
+                let (mut a, mut b) = filch::net::UnixStream::pair().unwrap();
+                let socket = filch::spawn(wrap(
+                    1,
+                    Box::pin(async move {
+                        let mut buf = [0u8; 1];
+                        a.read_exact(&mut buf).await.unwrap();
+                    }),
+                ));
+                let (tx, rx) = filch::sync::oneshot::channel::<u8>();
+                let chan = filch::spawn(wrap(
+                    2,
+                    Box::pin(async move {
+                        rx.await.unwrap();
+                    }),
+                ));
+                let notify = Arc::new(filch::sync::Notify::new());
+                let n2 = notify.clone();
+                let notified = filch::spawn(wrap(3, Box::pin(async move { n2.notified().await })));
+                let other = filch::spawn(async {
+                    filch::yield_now().await;
+                });
+                let join = filch::spawn(wrap(
+                    4,
+                    Box::pin(async move {
+                        other.await.unwrap();
+                    }),
+                ));
+                // Let the waiters register their wakers, then wake them from
+                // tasks (whose polls may panic in the waker).
+                filch::yield_now().await;
+                let writer = filch::spawn(async move { b.write_all(b"x").await.unwrap() });
+                let sender = filch::spawn(async move {
+                    let _ = tx.send(1);
+                });
+                let notifier = filch::spawn(async move { notify.notify_one() });
+                let mut in_tasks = 0;
+                for h in [sender, notifier] {
+                    match h.await {
+                        Ok(()) => {}
+                        Err(e) => {
+                            expect_panic_with(Err::<(), _>(e), "waking task");
+                            in_tasks += 1;
+                        }
+                    }
+                }
+                writer.await.unwrap();
+                for h in [timer, socket, chan, notified, join] {
+                    h.await.unwrap();
+                }
+                in_tasks
+            });
+            waker_panics_in_tasks += outcome;
+        }
+        assert_healthy(&rt);
+    });
+    drop(rt);
+    ledger.assert_all_dropped_once("panics_in_wakers");
+    assert_eq!(
+        drops.load(SeqCst),
+        made.load(SeqCst),
+        "every panicking waker was dropped"
+    );
+    report(
+        "panics_in_wakers",
+        start,
+        &format!(
+            "{} waiters, {} panicking wake-ups ({waker_panics_in_tasks} surfaced in the waking task)",
+            rounds * 5,
+            wakes.load(SeqCst)
+        ),
+    );
+}
+
+/// A timer and a socket read, polled by hand from the main thread (not in
+/// a task, so the shutdown's cancellation of tasks does not deregister
+/// them) with a waker that panics, are still waiting when the runtime shuts
+/// down, which wakes every timer and every socket waiter: the panics do not
+/// stop the shutdown (both are told, in turn), and the runtime's drop
+/// returns normally.
+#[test]
+fn panicking_wakers_woken_by_the_shutdown() {
+    use filch::io::AsyncReadExt;
+    let _one = exclusive();
+    quiet_expected_panics();
+    let rt = runtime(2);
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let drops = Arc::new(AtomicUsize::new(0));
+    let inner = Arc::new(Flag::default());
+    let waker = Waker::from(Arc::new(PanickingWaker {
+        inner: Waker::from(inner.clone()),
+        wakes: wakes.clone(),
+        drops: drops.clone(),
+    }));
+    let mut cx = Context::from_waker(&waker);
+    watchdog(
+        "panicking_wakers_woken_by_the_shutdown",
+        60,
+        &[rt.handle().clone()],
+        || {
+            let guard = rt.handle().enter();
+            let mut sleep = Box::pin(filch::time::sleep(Duration::from_secs(3600)));
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+            let (mut a, _b) = filch::net::UnixStream::pair().unwrap();
+            let mut buf = [0u8; 1];
+            let mut read = Box::pin(a.read(&mut buf));
+            assert!(read.as_mut().poll(&mut cx).is_pending());
+            drop(guard);
+            drop(rt);
+            // Both were woken by the shutdown (each wake-up panicked after
+            // waking `inner`).
+            assert_eq!(wakes.load(SeqCst), 2);
+            assert_eq!(inner.0.load(SeqCst), 2);
+            assert!(read.as_mut().poll(&mut cx).is_ready());
+            drop(read);
+            drop(sleep);
+        },
+    );
+    drop(waker);
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "the waker was released by the drivers"
+    );
+}
+
+/// Counts its wake-ups.
+#[derive(Default)]
+struct Flag(AtomicUsize);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
 }
 
 /// An output that panics when dropped.

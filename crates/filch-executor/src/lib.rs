@@ -36,7 +36,7 @@ mod tasks;
 mod yield_now;
 
 pub use context::EnterGuard;
-pub use driver::{Driver, Park, WorkerDriver};
+pub use driver::{Driver, Park, WorkerDriver, wake_contained};
 pub use runtime::{Builder, Executor};
 pub use sched::{Handle, spawn, spawn_blocking, spawn_local};
 pub use tasks::{Id, JoinError, JoinHandle};

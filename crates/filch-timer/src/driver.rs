@@ -362,9 +362,10 @@ pub fn fire_due(cell: &WheelCell, now: u64, shutdown: bool) {
             let next = wheel.next_expiration().unwrap_or(NO_DEADLINE);
             cell.next.store(next, Release);
         }
+        // A waker's panic must not stop the batch (or reach the worker).
         for w in wakers.iter_mut().take(n) {
             if let Some(w) = w.take() {
-                w.wake();
+                filch_executor::wake_contained(w);
             }
         }
         if n < BATCH {

@@ -339,8 +339,9 @@ impl Reactor {
         if hangups {
             self.dispatch_hangups();
         }
+        // A waker's panic must not stop the dispatch (or reach the worker).
         for waker in self.wakers.drain(..) {
-            waker.wake();
+            filch_executor::wake_contained(waker);
         }
     }
 
@@ -492,7 +493,7 @@ impl ReactorHandle {
             source.io.shutdown(&mut wakers);
         }
         drop(sources);
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(filch_executor::wake_contained);
         self.unpark();
     }
 
@@ -571,7 +572,7 @@ impl ReactorHandle {
         if notify {
             self.unpark();
         }
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(filch_executor::wake_contained);
     }
 
     /// Lets `source` (a TCP stream) presume short reads drained once it is
