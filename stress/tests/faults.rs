@@ -795,7 +795,10 @@ fn blocking_pool_exhaustion_queues() {
                 assert_eq!(rt.block_on(h).unwrap(), i * 2);
             }
             assert!(most.load(SeqCst) <= 2);
-            assert_eq!(rt.handle().num_blocking_tasks(), 0);
+            // A closure leaves the count just after its result is delivered.
+            while rt.handle().num_blocking_tasks() != 0 {
+                std::thread::yield_now();
+            }
         },
     );
     report(
