@@ -10,7 +10,7 @@
 # about 50 times slower and one thread at a time, so the suites run at a
 # fraction of their size (STRESS_SCALE) with their watchdogs stretched
 # (STRESS_VALGRIND=1). Prints, per binary, the wall time and valgrind's
-# error and leak summary.
+# error and leak summary, and each scenario's figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +36,7 @@ while read -r name bin; do
     if STRESS_SCALE="$scale" STRESS_VALGRIND=1 valgrind \
         --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite --fair-sched=yes --log-file="$log" \
-        "$bin" --test-threads=1 >"$log.out" 2>&1; then
+        "$bin" --test-threads=1 --nocapture >"$log.out" 2>&1; then
         result=ok
     else
         result=FAILED
@@ -47,6 +47,7 @@ while read -r name bin; do
     tests=$(grep -E "^test result" "$log.out" || true)
     echo "    $result in ${secs}s: $tests"
     echo "    $summary"
+    grep -E "^\[stress\]" "$log.out" | sed 's/^/    /' || true
     if [ "$result" = FAILED ]; then
         tail -n 40 "$log.out"
         grep -B2 -A25 -E "Invalid|uninitialised|definitely lost in" "$log" | head -n 120 || true
