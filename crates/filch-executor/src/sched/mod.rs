@@ -28,6 +28,7 @@ use crate::diag::metrics::{Counter, WorkerStats};
 use crate::diag::timing::ThreadSlot;
 use crate::diag::{Diagnostics, Reporter, RuntimeMetrics};
 use crate::local::LocalShared;
+use crate::loom::Mutex;
 use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Unparker};
 use crate::tasks::list::OwnedTasks;
@@ -85,7 +86,7 @@ pub(crate) struct Shared {
     /// convoy, measured).
     pub(crate) watchers: Watchers,
     /// The `block_on` calls in progress, each with its idle flag.
-    pub(crate) block_ons: parking_lot::Mutex<Vec<Arc<BlockOnState>>>,
+    pub(crate) block_ons: Mutex<Vec<Arc<BlockOnState>>>,
     /// Debug mode: where reports go, and poll timing if it is on.
     pub(crate) diag: Diagnostics,
     /// Each worker's counters, on cache lines of their own.
@@ -275,7 +276,7 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
             watchers: Watchers::new(),
-            block_ons: parking_lot::Mutex::new(Vec::new()),
+            block_ons: Mutex::new(Vec::new()),
         }
     }
 
@@ -438,7 +439,7 @@ impl Shared {
             if !drained {
                 // A wake from another thread is between its state transition
                 // and its push: the task will appear in the injector.
-                std::thread::yield_now();
+                crate::loom::thread::yield_now();
             }
         }
         if let Some(slot) = &self.driver {

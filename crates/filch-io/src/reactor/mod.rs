@@ -36,9 +36,10 @@ pub(crate) mod hup_watch;
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;
 
+use crate::loom::Mutex;
+use crate::loom::atomic::{AtomicU8, AtomicUsize};
 use filch_executor::{Driver, Park};
 use hup_watch::{HUP_KEY, HupWatch};
-use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
 use scheduled_io::{
     Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT, WRITABLE,
@@ -51,7 +52,6 @@ use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicU8, AtomicUsize};
 use std::task::Waker;
 use std::time::Duration;
 
