@@ -134,8 +134,17 @@ impl BlockOnState {
     }
 
     /// About to poll the future.
+    ///
+    /// A swap, not a store: when it replaces a `NOTIFIED` that the loop has
+    /// not read (the thread came out of a park for an earlier wake-up), the
+    /// read acquires every `notify` so far (they are swaps too, so each
+    /// continues the release sequence of the ones before), and the poll
+    /// that follows sees what those wakers published. With plain stores the
+    /// poll could miss it, return `Pending`, and the call say "idle" while
+    /// it was woken (loom: `woken_block_on_never_looks_idle`). A swap is the
+    /// same instruction as a `SeqCst` store on x86.
     pub fn set_active(&self) {
-        self.state.store(Self::ACTIVE, SeqCst);
+        self.state.swap(Self::ACTIVE, SeqCst);
     }
 
     /// Returns false if a wake-up arrived since `set_active` (do not park).
@@ -145,9 +154,10 @@ impl BlockOnState {
             .is_ok()
     }
 
-    /// The future's waker ran (before it unparks the thread).
+    /// The future's waker ran (before it unparks the thread). A swap, for
+    /// `set_active`'s sake (see there).
     pub fn notify(&self) {
-        self.state.store(Self::NOTIFIED, SeqCst);
+        self.state.swap(Self::NOTIFIED, SeqCst);
     }
 
     /// Parked with no wake-up pending.
