@@ -95,7 +95,7 @@ pub(crate) struct Shared {
     pub(crate) others_injector_takes: CachePadded<Counter>,
     /// The local-task owners (`local.rs`) that have spawned a local task,
     /// for `Handle::tasks` and the metrics.
-    pub(crate) locals: parking_lot::Mutex<Vec<Weak<LocalShared>>>,
+    pub(crate) locals: Mutex<Vec<Weak<LocalShared>>>,
     /// Local tasks spawned by owners that have stopped.
     pub(crate) retired_local_spawned: Counter,
     /// Set when an unobserved panic shut the runtime down
@@ -275,7 +275,7 @@ impl Shared {
                 .collect(),
             others_injector_takes: CachePadded::new(Counter::default()),
             fatal: AtomicBool::new(false),
-            locals: parking_lot::Mutex::new(Vec::new()),
+            locals: Mutex::new(Vec::new()),
             retired_local_spawned: Counter::default(),
             remotes,
             injector: Injector::new(),
