@@ -275,7 +275,7 @@ fn storm(targets: &[Arc<Target>], rng: &mut Rng) -> u64 {
 fn wake_storm() {
     let _one = exclusive();
     const TARGETS: usize = 32;
-    let goal = scaled(20_000);
+    let goal = scaled(100_000);
     let rt = runtime(2);
     let ledger = Ledger::new(TARGETS);
     let targets: Vec<Arc<Target>> = (0..TARGETS).map(|_| Arc::default()).collect();
@@ -454,7 +454,7 @@ fn cancel_slot(slot: &Slot, probe: &CancelProbe) {
     }
 }
 
-/// Rounds of 2,000 tasks (200,000 at scale 1) that are running (yielding),
+/// Rounds of 2,000 tasks (500,000 at scale 1) that are running (yielding),
 /// idle (waiting for a flag), or finished, cancelled at random from two
 /// foreign threads and a task while a third thread sets some idle tasks'
 /// flags. Every task delivers its output or reports cancelled, exactly
@@ -465,7 +465,7 @@ fn cancel_slot(slot: &Slot, probe: &CancelProbe) {
 fn random_cancellation() {
     let _one = exclusive();
     const ROUND: usize = 2_000;
-    let rounds = (scaled(100) as usize).max(1);
+    let rounds = (scaled(250) as usize).max(1);
     let n = rounds * ROUND;
     let rt = runtime(2);
     let futures = Ledger::new(n);
@@ -758,8 +758,8 @@ impl<F: Future> Future for WithSpawningWaker<F> {
 fn spawn_from_destructors_and_wakers() {
     let _one = exclusive();
     const DEPTH: usize = 64;
-    let chains = scaled(1_000) as usize;
-    let waiters = scaled(4_000) as usize;
+    let chains = scaled(5_000) as usize;
+    let waiters = scaled(20_000) as usize;
     // Links: chains * (DEPTH + 1). Waker spawns: unknown in advance, at
     // most a few per waiter; the ledger has room for far more.
     let capacity = chains * (DEPTH + 1) + waiters * 64;
@@ -907,7 +907,7 @@ fn spawn_from_destructors_and_wakers() {
     );
 }
 
-/// Three threads, each building a runtime per round (20 rounds at scale
+/// Three threads, each building a runtime per round (100 rounds at scale
 /// 1), run tasks on their own runtime and on the
 /// others' (through handles shared on a board), await join handles across
 /// runtimes, and build and drop a runtime inside a `spawn_blocking` closure
@@ -918,7 +918,7 @@ fn spawn_from_destructors_and_wakers() {
 fn nested_runtimes() {
     let _one = exclusive();
     const THREADS: usize = 3;
-    let rounds = scaled(20) as usize;
+    let rounds = scaled(100) as usize;
     // Per thread and round: PER_ROUND local + PER_ROUND remote + 20 inner.
     let per = PER_ROUND * 2 + 20;
     let n = THREADS * rounds * per;
