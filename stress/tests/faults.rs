@@ -180,6 +180,8 @@ fn panics_in_destructors() {
     let rt = filch::Runtime::builder()
         .worker_threads(2)
         .max_blocking_threads(1)
+        // The detached tasks' panics are meant: no report for each of them.
+        .unhandled_panic(filch::runtime::UnhandledPanic::Ignore)
         .build()
         .unwrap();
     let ledger = Ledger::new(5 * n + 1);
