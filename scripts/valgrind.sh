@@ -47,7 +47,7 @@ while read -r name bin; do
     tests=$(grep -E "^test result" "$log.out" || true)
     echo "    $result in ${secs}s: $tests"
     echo "    $summary"
-    grep -E "^\[stress\]" "$log.out" | sed 's/^/    /' || true
+    grep -o "\[stress\].*" "$log.out" | sed 's/^/    /' || true
     if [ "$result" = FAILED ]; then
         tail -n 40 "$log.out"
         grep -B2 -A25 -E "Invalid|uninitialised|definitely lost in" "$log" | head -n 120 || true
