@@ -303,6 +303,8 @@ mod tests {
         t.join().unwrap();
         assert!(after.1 - before.1 >= 20, "switches {before:?} -> {after:?}");
         assert!(after.0 > before.0, "cpu {before:?} -> {after:?}");
-        assert!(rss_bytes() > 0 && peak_rss_bytes() >= rss_bytes());
+        // Not `peak >= rss`: the kernel updates VmHWM lazily, so VmRSS read
+        // a moment later can be above it (failed 2 runs in 3 here).
+        assert!(rss_bytes() > 0 && peak_rss_bytes() > 0);
     }
 }
