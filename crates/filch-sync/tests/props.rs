@@ -244,110 +244,132 @@ fn chan_op() -> impl Strategy<Value = ChanOp> {
     ]
 }
 
-proptest! {
-    #![proptest_config(config())]
+/// Either kind of sender, so that one runner checks both channels.
+#[derive(Clone)]
+enum Tx {
+    Bounded(filch_sync::mpsc::Sender<u16>),
+    Unbounded(filch_sync::mpsc::UnboundedSender<u16>),
+}
 
-    /// The bounded channel (crossing its internal blocks of 32 messages)
-    /// against a `VecDeque` with a capacity: `try_send` fails `Full` at the
-    /// bound and `Closed` after `close` (or with the value back), messages
-    /// come out in order, `try_recv` says `Empty` while a sender lives and
-    /// `Disconnected` once all are gone (or the channel is closed) and it
-    /// is drained.
-    #[test]
-    fn bounded_channel_is_a_bounded_fifo(cap in 1usize..80, ops in prop::collection::vec(chan_op(), 1..300)) {
-        let (tx, mut rx) = filch_sync::mpsc::channel::<u16>(cap);
-        let mut senders = vec![tx];
-        let mut model: VecDeque<u16> = VecDeque::new();
-        let mut closed = false;
-        for op in ops {
-            match op {
-                ChanOp::Send(v) => {
-                    let Some(tx) = senders.first() else { continue };
-                    let res = tx.try_send(v);
-                    if closed {
-                        prop_assert!(matches!(res, Err(TrySendError::Closed(x)) if x == v));
-                    } else if model.len() >= cap {
-                        prop_assert!(matches!(res, Err(TrySendError::Full(x)) if x == v));
-                    } else {
-                        prop_assert!(res.is_ok());
-                        model.push_back(v);
-                    }
-                }
-                ChanOp::Recv => {
-                    let expected = match model.pop_front() {
-                        Some(v) => Ok(v),
-                        None if closed || senders.is_empty() => Err(TryRecvError::Disconnected),
-                        None => Err(TryRecvError::Empty),
-                    };
-                    prop_assert_eq!(rx.try_recv(), expected);
-                }
-                ChanOp::Close => {
-                    rx.close();
-                    closed = true;
-                }
-                ChanOp::Clone => {
-                    if let Some(tx) = senders.first() {
-                        let c = tx.clone();
-                        senders.push(c);
-                    }
-                }
-                ChanOp::DropSender => {
-                    senders.pop();
-                }
-            }
-            prop_assert_eq!(rx.len(), model.len());
-            prop_assert_eq!(rx.is_empty(), model.is_empty());
-            if let Some(tx) = senders.first() {
-                prop_assert_eq!(tx.is_closed(), closed);
-                if !closed {
-                    prop_assert_eq!(tx.capacity(), cap - model.len());
-                }
-            }
+/// Either kind of receiver.
+enum Rx {
+    Bounded(filch_sync::mpsc::Receiver<u16>),
+    Unbounded(filch_sync::mpsc::UnboundedReceiver<u16>),
+}
+
+impl Rx {
+    fn try_recv(&mut self) -> Result<u16, TryRecvError> {
+        match self {
+            Rx::Bounded(rx) => rx.try_recv(),
+            Rx::Unbounded(rx) => rx.try_recv(),
         }
     }
 
-    /// The unbounded channel against a `VecDeque`.
-    #[test]
-    fn unbounded_channel_is_a_fifo(ops in prop::collection::vec(chan_op(), 1..300)) {
-        let (tx, mut rx) = filch_sync::mpsc::unbounded_channel::<u16>();
-        let mut senders = vec![tx];
-        let mut model: VecDeque<u16> = VecDeque::new();
-        let mut closed = false;
-        for op in ops {
-            match op {
-                ChanOp::Send(v) => {
-                    let Some(tx) = senders.first() else { continue };
-                    let res = tx.send(v);
-                    if closed {
-                        prop_assert_eq!(res.map_err(|e| e.0), Err(v));
-                    } else {
-                        prop_assert!(res.is_ok());
-                        model.push_back(v);
+    fn close(&mut self) {
+        match self {
+            Rx::Bounded(rx) => rx.close(),
+            Rx::Unbounded(rx) => rx.close(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Rx::Bounded(rx) => rx.len(),
+            Rx::Unbounded(rx) => rx.len(),
+        }
+    }
+}
+
+/// Runs `ops` on a channel against a `VecDeque` model; `cap` is the
+/// bounded channel's capacity (`None`: unbounded). A send fails `Full` at
+/// the bound and `Closed` (with the value back) after `close`; messages
+/// come out in order; `try_recv` says `Empty` while a sender lives and
+/// `Disconnected` once all are gone (or the channel is closed) and it is
+/// drained.
+fn check_channel(cap: Option<usize>, ops: Vec<ChanOp>) -> Result<(), TestCaseError> {
+    let (tx, mut rx) = match cap {
+        Some(cap) => {
+            let (tx, rx) = filch_sync::mpsc::channel::<u16>(cap);
+            (Tx::Bounded(tx), Rx::Bounded(rx))
+        }
+        None => {
+            let (tx, rx) = filch_sync::mpsc::unbounded_channel::<u16>();
+            (Tx::Unbounded(tx), Rx::Unbounded(rx))
+        }
+    };
+    let mut senders = vec![tx];
+    let mut model: VecDeque<u16> = VecDeque::new();
+    let mut closed = false;
+    for op in ops {
+        match op {
+            ChanOp::Send(v) => {
+                let Some(tx) = senders.first() else { continue };
+                let full = cap.is_some_and(|cap| model.len() >= cap);
+                match tx {
+                    Tx::Bounded(tx) => {
+                        let res = tx.try_send(v);
+                        if closed {
+                            prop_assert!(matches!(res, Err(TrySendError::Closed(x)) if x == v));
+                        } else if full {
+                            prop_assert!(matches!(res, Err(TrySendError::Full(x)) if x == v));
+                        } else {
+                            prop_assert!(res.is_ok());
+                        }
+                    }
+                    Tx::Unbounded(tx) => {
+                        let res = tx.send(v).map_err(|e| e.0);
+                        prop_assert_eq!(res, if closed { Err(v) } else { Ok(()) });
                     }
                 }
-                ChanOp::Recv => {
-                    let expected = match model.pop_front() {
-                        Some(v) => Ok(v),
-                        None if closed || senders.is_empty() => Err(TryRecvError::Disconnected),
-                        None => Err(TryRecvError::Empty),
-                    };
-                    prop_assert_eq!(rx.try_recv(), expected);
-                }
-                ChanOp::Close => {
-                    rx.close();
-                    closed = true;
-                }
-                ChanOp::Clone => {
-                    if let Some(tx) = senders.first() {
-                        let c = tx.clone();
-                        senders.push(c);
-                    }
-                }
-                ChanOp::DropSender => {
-                    senders.pop();
+                if !closed && !full {
+                    model.push_back(v);
                 }
             }
-            prop_assert_eq!(rx.len(), model.len());
+            ChanOp::Recv => {
+                let expected = match model.pop_front() {
+                    Some(v) => Ok(v),
+                    None if closed || senders.is_empty() => Err(TryRecvError::Disconnected),
+                    None => Err(TryRecvError::Empty),
+                };
+                prop_assert_eq!(rx.try_recv(), expected);
+            }
+            ChanOp::Close => {
+                rx.close();
+                closed = true;
+            }
+            ChanOp::Clone => {
+                if let Some(tx) = senders.first() {
+                    let c = tx.clone();
+                    senders.push(c);
+                }
+            }
+            ChanOp::DropSender => {
+                senders.pop();
+            }
         }
+        prop_assert_eq!(rx.len(), model.len());
+        if let (Some(Tx::Bounded(tx)), Some(cap)) = (senders.first(), cap) {
+            prop_assert_eq!(tx.is_closed(), closed);
+            if !closed {
+                prop_assert_eq!(tx.capacity(), cap - model.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The bounded channel, across its internal blocks of 32 messages.
+    #[test]
+    fn bounded_channel_is_a_bounded_fifo(cap in 1usize..80, ops in prop::collection::vec(chan_op(), 1..300)) {
+        check_channel(Some(cap), ops)?;
+    }
+
+    /// The unbounded channel.
+    #[test]
+    fn unbounded_channel_is_a_fifo(ops in prop::collection::vec(chan_op(), 1..300)) {
+        check_channel(None, ops)?;
     }
 }
