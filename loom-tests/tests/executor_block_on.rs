@@ -135,3 +135,50 @@ fn block_on_thread_and_worker_race_for_the_waking_task() {
         },
     );
 }
+
+/// One thread wakes the future for nothing (its token may end a park
+/// that is then followed by a poll), another publishes the event the
+/// future waits for (`Release`) and wakes it. Once that second `notify` has
+/// been made, the call must not look idle (`BlockOnState::is_idle`, what
+/// the runtime's idle check reads: a paused clock would jump while the
+/// future is ready): every poll that starts after a `notify` must see what
+/// that waker published, so the only poll that can follow is `Ready`.
+#[test]
+fn woken_block_on_never_looks_idle() {
+    model("woken_block_on_never_looks_idle", || {
+        let state = Arc::new(BlockOnState::default());
+        let mut parker = Parker::new(None);
+        let unparker = Arc::new(parker.unparker());
+        let event = Arc::new(AtomicBool::new(false));
+        let spurious = {
+            let (state, unparker) = (state.clone(), unparker.clone());
+            thread::spawn(move || wake(&state, &unparker))
+        };
+        let waker = {
+            let (state, unparker, event) = (state.clone(), unparker.clone(), event.clone());
+            thread::spawn(move || {
+                event.store(true, Release);
+                wake(&state, &unparker);
+                assert!(
+                    !state.is_idle(),
+                    "the block_on call looks idle after a wake-up whose event it did not see"
+                );
+            })
+        };
+        drive(
+            &state,
+            &mut parker,
+            || {
+                if event.load(Acquire) {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            },
+            || None::<fn()>,
+            || {},
+        );
+        spurious.join().unwrap();
+        waker.join().unwrap();
+    });
+}

@@ -578,3 +578,32 @@ fn two_earlier_registrations_wake_the_parked_worker() {
         assert_all_released(&cell, vec![late, middle, early]);
     });
 }
+
+/// The park of a runtime with timers and no I/O (`filch_timer::driver`,
+/// `TimerOnlyPark`: a flag and a condition variable) against its driver's
+/// `unpark`, twice: the first unpark comes before, during or after the
+/// first park, and each park returns: a notification that comes before the
+/// park is kept until the park consumes it, one that comes during the wait
+/// ends it, and the second park is ended by the second unpark.
+#[test]
+fn timer_only_park_races_unpark() {
+    model("timer_only_park_races_unpark", || {
+        let (mut park, driver) = filch_timer::driver(1, false);
+        let round = StdArc::new(AtomicUsize::new(0));
+        let th = {
+            let round = round.clone();
+            thread::spawn(move || {
+                driver.unpark();
+                // The second unpark only once the first park returned.
+                while round.load(SeqCst) == 0 {
+                    thread::yield_now();
+                }
+                driver.unpark();
+            })
+        };
+        park.park(None);
+        round.store(1, SeqCst);
+        park.park(Some(Duration::from_secs(3600)));
+        th.join().unwrap();
+    });
+}

@@ -8,7 +8,7 @@
 
 use crate::diag::Reporter;
 use crate::loom::atomic::AtomicUsize;
-use crate::loom::{Condvar, CvMutex};
+use crate::loom::{Condvar, CvMutex, thread};
 use crate::sched::Shared;
 use crate::tasks::{self, Id, JoinHandle, Meta, Notified, Schedule, Task};
 use crate::{Handle, context};
@@ -20,7 +20,6 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll};
-use std::thread;
 use std::time::{Duration, Instant};
 
 pub(crate) type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync>;

@@ -21,6 +21,7 @@ struct Context {
     in_runtime: Cell<bool>,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CONTEXT: Context = const {
         Context {
@@ -28,6 +29,18 @@ thread_local! {
             worker: Cell::new(ptr::null()),
             in_runtime: Cell::new(false),
         }
+    };
+}
+
+// loom runs every model thread on one OS thread: a std thread-local would
+// be shared by them all (a blocking-pool thread's context would leak into
+// the others), so under loom the context is one of loom's per-thread keys.
+#[cfg(loom)]
+loom::thread_local! {
+    static CONTEXT: Context = Context {
+        handle: RefCell::new(None),
+        worker: Cell::new(ptr::null()),
+        in_runtime: Cell::new(false),
     };
 }
 

@@ -9,6 +9,12 @@
 //! `Park::park`. Each worker may also own a [`WorkerDriver`] (its timer wheel),
 //! which says how long the worker may sleep and fires what is due when it
 //! wakes. This module only defines the seam; it must not implement a driver.
+//!
+//! A driver must not let a panic unwind out of [`Park::park`],
+//! [`WorkerDriver::process`] or a shutdown: the worker would abort the
+//! process (see `sched/worker.rs`). The one piece of user code a driver
+//! runs is a task's waker, which is why drivers wake through
+//! [`wake_contained`].
 
 use crate::Handle;
 use std::any::{Any, TypeId};
@@ -106,6 +112,30 @@ pub trait WorkerDriver: 'static {
 
     /// The worker is stopping: release everything it holds.
     fn shutdown(&mut self) {}
+}
+
+/// Wakes `waker` (by value) from a driver, containing a panic of the
+/// waker's `wake`: such a waker is user code (a future that polls another
+/// with a waker of its own), its panic has already been reported by the
+/// panic hook, and letting it unwind would take the driver's other
+/// wake-ups, and the worker, down with it. The waker is dropped either
+/// way. Costs nothing when nothing panics.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::task::{Wake, Waker};
+/// struct Bad;
+/// impl Wake for Bad {
+///     fn wake(self: Arc<Self>) {
+///         panic!("a broken waker");
+///     }
+/// }
+/// # std::panic::set_hook(Box::new(|_| {}));
+/// filch_executor::wake_contained(Waker::from(Arc::new(Bad))); // returns normally
+/// # let _ = std::panic::take_hook();
+/// ```
+pub fn wake_contained(waker: std::task::Waker) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
 }
 
 /// Finds driver component `T` of the runtime whose context the current

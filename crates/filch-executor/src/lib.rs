@@ -36,7 +36,7 @@ mod tasks;
 mod yield_now;
 
 pub use context::EnterGuard;
-pub use driver::{Driver, Park, WorkerDriver};
+pub use driver::{Driver, Park, WorkerDriver, wake_contained};
 pub use runtime::{Builder, Executor};
 pub use sched::{Handle, spawn, spawn_blocking, spawn_local};
 pub use tasks::{Id, JoinError, JoinHandle};
@@ -76,5 +76,57 @@ pub mod __loom {
     /// A fresh task id, for `new_unbound`.
     pub fn next_id() -> Id {
         Id::next()
+    }
+
+    /// A runtime handle with no worker threads and no driver, and a
+    /// blocking pool of at most `max_blocking_threads` (loom) threads: for
+    /// the models of the owned task list, the shutdown and the blocking
+    /// pool. Tasks spawned through it wait in the global queue until a
+    /// model thread runs them with [`run_queued`]; nothing parks.
+    pub fn handle_without_workers(max_blocking_threads: usize) -> crate::Handle {
+        let blocking = crate::blocking::BlockingPool::new(
+            max_blocking_threads,
+            std::time::Duration::from_secs(10),
+            std::sync::Arc::new(|| "filch-blocking".to_string()),
+            None,
+        );
+        let config = crate::sched::Config {
+            global_queue_interval: 31,
+            event_interval: 61,
+            lifo_steal_delay: None,
+            block_on_runs_tasks: true,
+        };
+        let diag = crate::diag::Diagnostics {
+            reporter: std::sync::Arc::new(crate::diag::Reporter::new(
+                None,
+                crate::debug::UnhandledPanic::Ignore,
+                None,
+            )),
+            timing: None,
+        };
+        let shared = crate::sched::Shared::new(Box::new([]), None, blocking, config, diag);
+        crate::Handle {
+            shared: std::sync::Arc::new(shared),
+        }
+    }
+
+    /// Runs one task from the global queue, as a worker or a `block_on`
+    /// thread does; false if the queue was empty.
+    pub fn run_queued(handle: &crate::Handle) -> bool {
+        match handle.shared.task_for_block_on() {
+            Some(task) => {
+                task.run();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What dropping an `Executor` does once its workers have stopped:
+    /// stop, cancel and drain every task, shut the drivers down, wait for
+    /// the blocking pool.
+    pub fn shut_down(handle: &crate::Handle) {
+        handle.shared.begin_shutdown();
+        crate::runtime::finish_shutdown(&handle.shared, Vec::new(), None);
     }
 }

@@ -118,6 +118,12 @@ mod imp {
     }
 
     pub(crate) use std::sync::Arc;
+
+    /// Threads the runtime starts for itself (the blocking pool's), and the
+    /// yield of a loop that waits for another thread.
+    pub(crate) mod thread {
+        pub(crate) use std::thread::{Builder, JoinHandle, yield_now};
+    }
 }
 
 #[cfg(loom)]
@@ -184,6 +190,13 @@ mod imp {
     }
 
     pub(crate) use loom::sync::Arc;
+
+    /// Under loom, model threads (so the blocking pool's threads take part
+    /// in the model) and loom's yield (so a waiting loop lets the thread it
+    /// waits for run).
+    pub(crate) mod thread {
+        pub(crate) use loom::thread::{Builder, JoinHandle, yield_now};
+    }
 }
 
 pub(crate) use imp::*;

@@ -658,7 +658,7 @@ impl Executor {
 
 /// Joins the runtime's threads (workers and watchdog), then drops every task
 /// and waits for the blocking pool.
-fn finish_shutdown(
+pub(crate) fn finish_shutdown(
     shared: &Arc<Shared>,
     workers: Vec<thread::JoinHandle<()>>,
     blocking_timeout: Option<Duration>,

@@ -1,15 +1,16 @@
-//! The one door through which this crate reaches the synchronization
-//! primitives of its readiness protocol (`reactor/scheduled_io.rs`).
+//! The one door through which this crate reaches synchronization
+//! primitives: those of its readiness protocol (`reactor/scheduled_io.rs`)
+//! and of the reactor's registry (`reactor/mod.rs`).
 //!
 //! Building with `RUSTFLAGS="--cfg loom"` swaps them for loom's
-//! model-checked versions, so the model in `loom-tests/tests/io_readiness.rs`
-//! exercises the very code that ships. This module must not contain protocol
+//! model-checked versions, so the models in `loom-tests/tests/io_*.rs`
+//! exercise the very code that ships. This module must not contain protocol
 //! logic: it only gives std/parking_lot and loom one API.
 
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::AtomicUsize;
+        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize};
     }
 
     /// A mutex with one API over parking_lot and loom.
@@ -33,7 +34,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::AtomicUsize;
+        pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize};
     }
 
     /// A mutex with one API over parking_lot and loom.

@@ -19,8 +19,10 @@
 //!
 //! When the other side has no waker to wake, a side finishes with a single
 //! RMW (`COMPLETE | TX_GONE`, or `RX_CLOSED | RX_GONE`); otherwise it
-//! finishes, wakes, and then marks itself gone, so the block cannot be
-//! freed under the wake.
+//! finishes, takes the other side's waker out of its slot, marks itself
+//! gone (freeing the block if the other side is gone too), and wakes last,
+//! touching nothing of the block after: a waker that panics (user code)
+//! cannot stop the side from going, which would leak the block.
 //!
 //! This file owns that protocol; it must not block or take a lock.
 
@@ -254,13 +256,15 @@ impl<T> Sender<T> {
         if cur & RX_WAKER != 0 {
             // SAFETY: our COMPLETE saw RX_WAKER set: the receiver no longer
             // touches its slot, which is ours now.
-            if let Some(w) = unsafe { Inner::<T>::take_waker(&inner.rx_waker) } {
-                w.wake();
-            }
+            let waker = unsafe { Inner::<T>::take_waker(&inner.rx_waker) };
             let prev = inner.state.fetch_or(TX_GONE, AcqRel);
             if prev & RX_GONE != 0 {
                 // SAFETY: the receiver is gone and we just went.
                 unsafe { Inner::free(ptr) };
+            }
+            // Woken last: a waker that panics must not keep us from going.
+            if let Some(w) = waker {
+                w.wake();
             }
         }
         // (else: TX_GONE was set by the CAS; RX_GONE implies RX_CLOSED, so
@@ -354,12 +358,14 @@ impl<T> Drop for Sender<T> {
         }
         if cur & RX_WAKER != 0 && cur & RX_CLOSED == 0 {
             // SAFETY: our COMPLETE saw RX_WAKER set: the slot is ours.
-            if let Some(w) = unsafe { Inner::<T>::take_waker(&inner.rx_waker) } {
-                w.wake();
-            }
+            let waker = unsafe { Inner::<T>::take_waker(&inner.rx_waker) };
             if inner.state.fetch_or(TX_GONE, AcqRel) & RX_GONE != 0 {
                 // SAFETY: the receiver is gone and we just went.
                 unsafe { Inner::free(ptr) };
+            }
+            // Woken last (see `send`).
+            if let Some(w) = waker {
+                w.wake();
             }
         } else if cur & RX_GONE != 0 {
             // SAFETY: the receiver was gone before our CAS set TX_GONE.
@@ -496,12 +502,14 @@ impl<T> Receiver<T> {
         }
         if cur & (TX_WAKER | COMPLETE | RX_CLOSED) == TX_WAKER {
             // SAFETY: our RX_CLOSED saw TX_WAKER set: the slot is ours.
-            if let Some(w) = unsafe { Inner::<T>::take_waker(&inner.tx_waker) } {
-                w.wake();
-            }
+            let waker = unsafe { Inner::<T>::take_waker(&inner.tx_waker) };
             if inner.state.fetch_or(RX_GONE, AcqRel) & TX_GONE != 0 {
                 // SAFETY: the sender is gone and we just went.
                 unsafe { Inner::free(ptr) };
+            }
+            // Woken last (see `Sender::send`).
+            if let Some(w) = waker {
+                w.wake();
             }
         } else if cur & TX_GONE != 0 {
             // SAFETY: the sender was gone before our CAS set RX_GONE.

@@ -80,7 +80,7 @@ pub struct WheelCell {
     /// The executor handle to wake this wheel's worker with; set while the
     /// worker runs (cleared when it stops, which breaks the cycle between
     /// the executor, which owns the driver, and this handle).
-    owner: parking_lot::Mutex<Option<Handle>>,
+    owner: Mutex<Option<Handle>>,
 }
 
 impl WheelCell {
@@ -92,7 +92,7 @@ impl WheelCell {
             next: CachePadded::new(AtomicU64::new(NO_DEADLINE)),
             shutdown: AtomicBool::new(false),
             clock,
-            owner: parking_lot::Mutex::new(None),
+            owner: Mutex::new(None),
         }
     }
 
@@ -362,9 +362,10 @@ pub fn fire_due(cell: &WheelCell, now: u64, shutdown: bool) {
             let next = wheel.next_expiration().unwrap_or(NO_DEADLINE);
             cell.next.store(next, Release);
         }
+        // A waker's panic must not stop the batch (or reach the worker).
         for w in wakers.iter_mut().take(n) {
             if let Some(w) = w.take() {
-                w.wake();
+                filch_executor::wake_contained(w);
             }
         }
         if n < BATCH {

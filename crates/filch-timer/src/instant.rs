@@ -12,6 +12,13 @@ use std::time::Duration;
 
 /// Set once any runtime's clock has been paused in this process: until then
 /// `Instant::now` is exactly `std::time::Instant::now`.
+///
+/// Not a protocol, so not through the `loom` shim (a `static` cannot hold a
+/// loom atomic either): it only goes from false to true, and a reader that
+/// is ordered after the pause (by whatever told it the clock was paused)
+/// sees `true` by coherence, even with `Relaxed`; one that is not ordered
+/// after it reads the real clock, which it could have read an instant
+/// earlier anyway. The clock itself (`clock.rs`) goes through the shim.
 static ANY_VIRTUAL: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn note_virtual_clock() {

@@ -40,9 +40,10 @@ pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
+use crate::loom::{Condvar, Mutex};
 use filch_executor::{Driver, Handle, Park, WorkerDriver};
 use std::any::{Any, TypeId};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn current_timer() -> (Handle, TimerHandle) {
@@ -156,16 +157,11 @@ struct TimerOnlyPark(Arc<Signal>);
 
 impl Park for TimerOnlyPark {
     fn park(&mut self, timeout: Option<Duration>) {
-        let mut woken = self.0.woken.lock().unwrap_or_else(|e| e.into_inner());
+        let mut woken = self.0.woken.lock();
         if !*woken {
             woken = match timeout {
-                Some(t) => self
-                    .0
-                    .cv
-                    .wait_timeout(woken, t)
-                    .map(|r| r.0)
-                    .unwrap_or_else(|e| e.into_inner().0),
-                None => self.0.cv.wait(woken).unwrap_or_else(|e| e.into_inner()),
+                Some(t) => self.0.cv.wait_timeout(woken, t),
+                None => self.0.cv.wait(woken),
             };
         }
         *woken = false;
@@ -179,7 +175,7 @@ struct TimerOnlyDriver {
 
 impl Driver for TimerOnlyDriver {
     fn unpark(&self) {
-        *self.signal.woken.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self.signal.woken.lock() = true;
         self.signal.cv.notify_one();
     }
 

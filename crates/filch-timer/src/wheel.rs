@@ -580,4 +580,130 @@ mod tests {
             assert_eq!(h.wheel.len(), model.iter().flatten().count());
         }
     }
+
+    /// Property test: random sequences of inserts, removes and advances
+    /// (deadlines and jumps drawn around every level's span, the farthest
+    /// slot and beyond the wheel's range) against an ordered-map model.
+    /// After every advance to `now` the wheel has fired exactly the model's
+    /// entries due by `now` (never early, never late), in non-decreasing
+    /// deadline order (the wheel's granularity: one tick of level 0, and
+    /// higher slots cascade down before anything in them fires); refuses
+    /// exactly the deadlines already processed; and reports a next
+    /// expiration that is after `now` and no later than the earliest
+    /// deadline. `PROPTEST_CASES` sets the number of sequences (64).
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeSet;
+
+        const IDS: usize = 24;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Insert { id: usize, delta: u64 },
+            Remove { id: usize },
+            Advance { by: u64 },
+        }
+
+        /// Offsets from the wheel's elapsed tick: the past and present,
+        /// small, around each level's span, around the range, far beyond.
+        fn offset() -> impl Strategy<Value = u64> {
+            let level_edges = (1u32..=6, 0u64..3, prop::bool::ANY).prop_map(|(k, d, above)| {
+                let span = 1u64 << (6 * k);
+                if above { span + d } else { span - 1 - d }
+            });
+            prop_oneof![
+                2 => 0u64..=2,
+                4 => 1u64..64,
+                3 => 1u64..5_000,
+                3 => level_edges,
+                2 => 1u64..(1 << 30),
+                1 => (MAX_RANGE - 70_000)..(MAX_RANGE + 70_000),
+                1 => (1u64 << 36)..(1u64 << 44),
+            ]
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                5 => (0..IDS, offset()).prop_map(|(id, delta)| Op::Insert { id, delta }),
+                2 => (0..IDS).prop_map(|id| Op::Remove { id }),
+                3 => offset().prop_map(|by| Op::Advance { by }),
+            ]
+        }
+
+        /// 64 sequences unless `PROPTEST_CASES` says otherwise.
+        fn config() -> ProptestConfig {
+            let mut config = ProptestConfig::default();
+            if std::env::var_os("PROPTEST_CASES").is_none() {
+                config.cases = 64;
+            }
+            config
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+            #[test]
+            fn wheel_matches_an_ordered_map(ops in prop::collection::vec(op(), 1..200)) {
+                let mut h = Harness::new(IDS);
+                let mut model: BTreeSet<(u64, usize)> = BTreeSet::new();
+                let mut when_of: Vec<Option<u64>> = vec![None; IDS];
+                let mut now = 0u64;
+                for op in ops {
+                    match op {
+                        Op::Insert { id, delta } => {
+                            if when_of[id].is_some() {
+                                continue;
+                            }
+                            let when = now.saturating_add(delta);
+                            let res = h.insert(id, when);
+                            // Refused exactly when the tick was processed.
+                            prop_assert_eq!(res.is_err(), when <= now, "insert at {} (now {})", when, now);
+                            if res.is_ok() {
+                                model.insert((when, id));
+                                when_of[id] = Some(when);
+                            }
+                        }
+                        Op::Remove { id } => {
+                            h.remove(id);
+                            if let Some(when) = when_of[id].take() {
+                                model.remove(&(when, id));
+                            }
+                        }
+                        Op::Advance { by } => {
+                            now = now.saturating_add(by).min(u64::MAX - (1 << 45));
+                            let fired = h.drain(now);
+                            prop_assert_eq!(h.wheel.elapsed(), now);
+                            // In non-decreasing deadline order, each as linked.
+                            for pair in fired.windows(2) {
+                                prop_assert!(pair[0].1 <= pair[1].1, "fired {:?} before {:?}", pair[0], pair[1]);
+                            }
+                            for &(id, when) in &fired {
+                                prop_assert_eq!(when_of[id], Some(when));
+                                prop_assert!(when <= now, "{} fired early at {}", when, now);
+                            }
+                            // Exactly the model's due entries.
+                            let mut got: Vec<(u64, usize)> = fired.iter().map(|&(i, w)| (w, i)).collect();
+                            got.sort_unstable();
+                            let due: Vec<(u64, usize)> = model.range(..=(now, usize::MAX)).copied().collect();
+                            prop_assert_eq!(&got, &due);
+                            for (when, id) in due {
+                                model.remove(&(when, id));
+                                when_of[id] = None;
+                            }
+                        }
+                    }
+                    prop_assert_eq!(h.wheel.len(), model.len());
+                    let next = h.wheel.next_expiration();
+                    match model.first() {
+                        None => prop_assert_eq!(next, None),
+                        Some(&(earliest, _)) => {
+                            let next = next.expect("a next expiration while timers are linked");
+                            prop_assert!(next > now && next <= earliest,
+                                "next expiration {} (now {}, earliest deadline {})", next, now, earliest);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

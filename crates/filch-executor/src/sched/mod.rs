@@ -28,6 +28,7 @@ use crate::diag::metrics::{Counter, WorkerStats};
 use crate::diag::timing::ThreadSlot;
 use crate::diag::{Diagnostics, Reporter, RuntimeMetrics};
 use crate::local::LocalShared;
+use crate::loom::Mutex;
 use crate::loom::atomic::{AtomicBool, AtomicUsize};
 use crate::park::{DriverSlot, Unparker};
 use crate::tasks::list::OwnedTasks;
@@ -85,7 +86,7 @@ pub(crate) struct Shared {
     /// convoy, measured).
     pub(crate) watchers: Watchers,
     /// The `block_on` calls in progress, each with its idle flag.
-    pub(crate) block_ons: parking_lot::Mutex<Vec<Arc<BlockOnState>>>,
+    pub(crate) block_ons: Mutex<Vec<Arc<BlockOnState>>>,
     /// Debug mode: where reports go, and poll timing if it is on.
     pub(crate) diag: Diagnostics,
     /// Each worker's counters, on cache lines of their own.
@@ -94,7 +95,7 @@ pub(crate) struct Shared {
     pub(crate) others_injector_takes: CachePadded<Counter>,
     /// The local-task owners (`local.rs`) that have spawned a local task,
     /// for `Handle::tasks` and the metrics.
-    pub(crate) locals: parking_lot::Mutex<Vec<Weak<LocalShared>>>,
+    pub(crate) locals: Mutex<Vec<Weak<LocalShared>>>,
     /// Local tasks spawned by owners that have stopped.
     pub(crate) retired_local_spawned: Counter,
     /// Set when an unobserved panic shut the runtime down
@@ -133,8 +134,17 @@ impl BlockOnState {
     }
 
     /// About to poll the future.
+    ///
+    /// A swap, not a store: when it replaces a `NOTIFIED` that the loop has
+    /// not read (the thread came out of a park for an earlier wake-up), the
+    /// read acquires every `notify` so far (they are swaps too, so each
+    /// continues the release sequence of the ones before), and the poll
+    /// that follows sees what those wakers published. With plain stores the
+    /// poll could miss it, return `Pending`, and the call say "idle" while
+    /// it was woken (loom: `woken_block_on_never_looks_idle`). A swap is the
+    /// same instruction as a `SeqCst` store on x86.
     pub fn set_active(&self) {
-        self.state.store(Self::ACTIVE, SeqCst);
+        self.state.swap(Self::ACTIVE, SeqCst);
     }
 
     /// Returns false if a wake-up arrived since `set_active` (do not park).
@@ -144,9 +154,10 @@ impl BlockOnState {
             .is_ok()
     }
 
-    /// The future's waker ran (before it unparks the thread).
+    /// The future's waker ran (before it unparks the thread). A swap, for
+    /// `set_active`'s sake (see there).
     pub fn notify(&self) {
-        self.state.store(Self::NOTIFIED, SeqCst);
+        self.state.swap(Self::NOTIFIED, SeqCst);
     }
 
     /// Parked with no wake-up pending.
@@ -264,7 +275,7 @@ impl Shared {
                 .collect(),
             others_injector_takes: CachePadded::new(Counter::default()),
             fatal: AtomicBool::new(false),
-            locals: parking_lot::Mutex::new(Vec::new()),
+            locals: Mutex::new(Vec::new()),
             retired_local_spawned: Counter::default(),
             remotes,
             injector: Injector::new(),
@@ -275,7 +286,7 @@ impl Shared {
             config,
             shutdown: AtomicBool::new(false),
             watchers: Watchers::new(),
-            block_ons: parking_lot::Mutex::new(Vec::new()),
+            block_ons: Mutex::new(Vec::new()),
         }
     }
 
@@ -438,7 +449,7 @@ impl Shared {
             if !drained {
                 // A wake from another thread is between its state transition
                 // and its push: the task will appear in the injector.
-                std::thread::yield_now();
+                crate::loom::thread::yield_now();
             }
         }
         if let Some(slot) = &self.driver {

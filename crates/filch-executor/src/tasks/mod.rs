@@ -55,6 +55,9 @@ impl Id {
     /// spawning does not contend on it.
     pub(crate) fn next() -> Id {
         const BLOCK: u64 = 256;
+        // Not through the `loom` shim, and not a protocol: uniqueness only
+        // needs the atomicity of `fetch_add` (a `static` cannot hold a loom
+        // atomic anyway).
         static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
         thread_local! {
             static RANGE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };

@@ -36,9 +36,10 @@ pub(crate) mod hup_watch;
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;
 
+use crate::loom::Mutex;
+use crate::loom::atomic::{AtomicU8, AtomicUsize};
 use filch_executor::{Driver, Park};
 use hup_watch::{HUP_KEY, HupWatch};
-use parking_lot::Mutex;
 use polling::{Event, Events, PollMode, Poller};
 use scheduled_io::{
     Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT, WRITABLE,
@@ -51,7 +52,6 @@ use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::{AtomicU8, AtomicUsize};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -339,8 +339,9 @@ impl Reactor {
         if hangups {
             self.dispatch_hangups();
         }
+        // A waker's panic must not stop the dispatch (or reach the worker).
         for waker in self.wakers.drain(..) {
-            waker.wake();
+            filch_executor::wake_contained(waker);
         }
     }
 
@@ -492,7 +493,7 @@ impl ReactorHandle {
             source.io.shutdown(&mut wakers);
         }
         drop(sources);
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(filch_executor::wake_contained);
         self.unpark();
     }
 
@@ -571,7 +572,7 @@ impl ReactorHandle {
         if notify {
             self.unpark();
         }
-        wakers.into_iter().for_each(Waker::wake);
+        wakers.into_iter().for_each(filch_executor::wake_contained);
     }
 
     /// Lets `source` (a TCP stream) presume short reads drained once it is

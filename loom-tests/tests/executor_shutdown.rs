@@ -1,0 +1,221 @@
+#![cfg(loom)]
+//! Loom models of the owned task list and the runtime's shutdown
+//! (`filch-executor/src/tasks/list.rs`, `Shared::spawn`,
+//! `Shared::shutdown_tasks`): a spawn, a completion or a remote wake racing
+//! the close of the list, the shutdown of every linked task and the drain
+//! of the queues.
+//!
+//! The models drive the real code through `__loom::handle_without_workers`
+//! (a real `Shared` with no worker threads: tasks are bound to the real
+//! owned list and queued in the real global queue) and `__loom::shut_down`
+//! (what dropping an `Executor` runs once its workers have stopped). A model
+//! thread that plays a worker runs queued tasks with `__loom::run_queued`.
+//!
+//! What is observed goes into std atomics (loom runs every model thread on
+//! one OS thread, so they only record): polls and drops of the future. A
+//! task the shutdown misses keeps its future alive, so the check "dropped
+//! exactly once" also catches it; the shutdown's drain loop waiting for a
+//! wake that never lands would be reported by loom as a livelock.
+
+mod common;
+
+use common::model;
+use filch_executor::__loom::{handle_without_workers, run_queued, shut_down};
+use loom::thread;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc as StdArc;
+use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::{Context, Poll, Waker};
+
+#[derive(Default)]
+struct Probe {
+    polls: AtomicUsize,
+    drops: AtomicUsize,
+    waker: StdMutex<Option<Waker>>,
+}
+
+/// Ready at its first poll, or pending (leaving a waker clone in the
+/// probe) when `pending`.
+struct Counted {
+    probe: StdArc<Probe>,
+    pending: bool,
+}
+
+impl Future for Counted {
+    type Output = u32;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        self.probe.polls.fetch_add(1, SeqCst);
+        if self.pending {
+            *self.probe.waker.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        } else {
+            Poll::Ready(7)
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.probe.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// A spawn from another thread races the shutdown: the task is refused
+/// (the list was closed) and dropped by the spawner, or bound before the
+/// close and shut down by it. Either way it is never polled, its future is
+/// dropped exactly once, its handle reports cancelled, and no task is left
+/// alive.
+#[test]
+fn spawn_races_shutdown() {
+    model("spawn_races_shutdown", || {
+        let handle = handle_without_workers(1);
+        let probe = StdArc::new(Probe::default());
+        let spawner = {
+            let (handle, probe) = (handle.clone(), probe.clone());
+            thread::spawn(move || {
+                handle.spawn(Counted {
+                    probe,
+                    pending: false,
+                })
+            })
+        };
+        shut_down(&handle);
+        let join = spawner.join().unwrap();
+        let res = loom::future::block_on(join);
+        assert!(res.unwrap_err().is_cancelled());
+        assert_eq!(probe.polls.load(SeqCst), 0);
+        assert_eq!(probe.drops.load(SeqCst), 1);
+        assert_eq!(handle.num_alive_tasks(), 0);
+    });
+}
+
+/// A worker runs a queued task (which completes and leaves the owned list)
+/// while the shutdown closes the list and shuts down what is linked: the
+/// task completes or is cancelled, never both, is polled at most once, and
+/// its future is dropped exactly once.
+#[test]
+fn completion_races_shutdown() {
+    model("completion_races_shutdown", || {
+        let handle = handle_without_workers(1);
+        let probe = StdArc::new(Probe::default());
+        let join = handle.spawn(Counted {
+            probe: probe.clone(),
+            pending: false,
+        });
+        let worker = {
+            let handle = handle.clone();
+            thread::spawn(move || {
+                run_queued(&handle);
+            })
+        };
+        shut_down(&handle);
+        worker.join().unwrap();
+        match loom::future::block_on(join) {
+            Ok(v) => {
+                assert_eq!(v, 7);
+                assert_eq!(probe.polls.load(SeqCst), 1);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled());
+                assert_eq!(probe.polls.load(SeqCst), 0);
+            }
+        }
+        assert_eq!(probe.drops.load(SeqCst), 1);
+        assert_eq!(handle.num_alive_tasks(), 0);
+    });
+}
+
+/// A task idle after its first poll is woken from another thread (the
+/// remote path: a strong count on the scheduler, a push to the global
+/// queue) while the runtime shuts down. The shutdown either finds the task
+/// linked and cancels it (the wake then does nothing, or lands a
+/// `Notified` the drain runs as a no-op), or drains the woken task and
+/// cancels it there; it waits for a wake between its transition and its
+/// push. The future is dropped exactly once, never polled again.
+#[test]
+fn remote_wake_races_shutdown() {
+    model("remote_wake_races_shutdown", || {
+        let handle = handle_without_workers(1);
+        let probe = StdArc::new(Probe::default());
+        let join = handle.spawn(Counted {
+            probe: probe.clone(),
+            pending: true,
+        });
+        assert!(run_queued(&handle));
+        let waker = probe
+            .waker
+            .lock()
+            .unwrap()
+            .take()
+            .expect("first poll's waker");
+        let waking = thread::spawn(move || waker.wake());
+        shut_down(&handle);
+        waking.join().unwrap();
+        assert!(loom::future::block_on(join).unwrap_err().is_cancelled());
+        assert_eq!(probe.polls.load(SeqCst), 1);
+        assert_eq!(probe.drops.load(SeqCst), 1);
+        assert_eq!(handle.num_alive_tasks(), 0);
+    });
+}
+
+/// A destructor run by the shutdown spawns a task (it is refused: the
+/// list is closed, and the new task is dropped at once) while another
+/// thread spawns too. Nothing deadlocks on the shard locks (the shutdown
+/// drops futures outside them), and every future is dropped once.
+#[test]
+fn spawn_from_a_destructor_during_shutdown() {
+    struct SpawnsOnDrop {
+        handle: filch_executor::Handle,
+        probe: StdArc<Probe>,
+        child: StdArc<Probe>,
+    }
+    impl Future for SpawnsOnDrop {
+        type Output = u32;
+        fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<u32> {
+            Poll::Pending
+        }
+    }
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            self.probe.drops.fetch_add(1, SeqCst);
+            drop(self.handle.spawn(Counted {
+                probe: self.child.clone(),
+                pending: true,
+            }));
+        }
+    }
+
+    model("spawn_from_a_destructor_during_shutdown", || {
+        let handle = handle_without_workers(1);
+        let (probe, child, other) = (
+            StdArc::new(Probe::default()),
+            StdArc::new(Probe::default()),
+            StdArc::new(Probe::default()),
+        );
+        let join = handle.spawn(SpawnsOnDrop {
+            handle: handle.clone(),
+            probe: probe.clone(),
+            child: child.clone(),
+        });
+        let spawner = {
+            let (handle, other) = (handle.clone(), other.clone());
+            thread::spawn(move || {
+                drop(handle.spawn(Counted {
+                    probe: other,
+                    pending: true,
+                }))
+            })
+        };
+        shut_down(&handle);
+        spawner.join().unwrap();
+        assert!(loom::future::block_on(join).unwrap_err().is_cancelled());
+        for p in [&probe, &child, &other] {
+            assert_eq!(p.drops.load(SeqCst), 1);
+            assert_eq!(p.polls.load(SeqCst), 0);
+        }
+        assert_eq!(handle.num_alive_tasks(), 0);
+    });
+}
