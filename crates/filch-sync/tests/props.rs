@@ -127,7 +127,11 @@ macro_rules! asyncio_queue {
                 $t::task_done(self).is_ok()
             }
             fn shutdown(&self, immediate: bool) {
-                $t::shutdown(self, immediate)
+                if immediate {
+                    $t::shutdown_immediate(self)
+                } else {
+                    $t::shutdown(self)
+                }
             }
             fn qsize(&self) -> usize {
                 $t::qsize(self)
