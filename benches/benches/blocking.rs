@@ -1,0 +1,121 @@
+//! The blocking-pool workloads of `benches/common/blocking.rs` ((a) a
+//! burst of 2,000 `spawn_blocking` calls among 20,000 plain tasks, (b)
+//! 10,000 sequential round trips, (c) 64 tasks × 100 small-file reads, (d)
+//! the same with the pool capped at 4 threads) on filch, tokio and smol's
+//! `blocking::unblock`, 2 workers each, one criterion group per workload:
+//!
+//! ```text
+//! cargo bench -p filch-benches --bench blocking
+//! ```
+//!
+//! smol's pool size is read from `BLOCKING_MAX_THREADS` once per process,
+//! so smol appears in `fs_reads` only when that variable is unset and in
+//! `fs_reads_capped` only when it is `4`:
+//! `BLOCKING_MAX_THREADS=4 cargo bench -p filch-benches --bench blocking -- capped`.
+//! Criterion measures one contender after the other, and on a noisy VM the
+//! windows drift more than the differences: `benches/blocking_interleaved.rs`
+//! is the comparison to quote.
+
+#[path = "../common/blocking.rs"]
+mod blocking;
+
+use blocking::{FS_CAP, Files};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
+use std::time::Duration;
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g
+}
+
+/// Whether smol's pool in this process has `cap` threads at most (`None`:
+/// the crate's default).
+fn smol_cap_is(cap: Option<usize>) -> bool {
+    std::env::var("BLOCKING_MAX_THREADS").ok() == cap.map(|n| n.to_string())
+}
+
+fn burst(c: &mut Criterion) {
+    let mut g = group(c, "blocking_burst");
+    let want = blocking::burst_checksum();
+    {
+        let rt = blocking::filch::rt(None);
+        g.bench_function("filch", |b| {
+            b.iter(|| assert_eq!(blocking::filch::burst(&rt), want))
+        });
+    }
+    {
+        let rt = blocking::tokio::rt(None);
+        g.bench_function("tokio", |b| {
+            b.iter(|| assert_eq!(blocking::tokio::burst(&rt), want))
+        });
+    }
+    {
+        let rt = blocking::smol::rt(None);
+        g.bench_function("smol", |b| {
+            b.iter(|| assert_eq!(blocking::smol::burst(&rt), want))
+        });
+    }
+}
+
+fn round_trips(c: &mut Criterion) {
+    let mut g = group(c, "blocking_round_trips");
+    let want = blocking::round_trips_checksum();
+    {
+        let rt = blocking::filch::rt(None);
+        g.bench_function("filch", |b| {
+            b.iter(|| assert_eq!(blocking::filch::round_trips(&rt), want))
+        });
+    }
+    {
+        let rt = blocking::tokio::rt(None);
+        g.bench_function("tokio", |b| {
+            b.iter(|| assert_eq!(blocking::tokio::round_trips(&rt), want))
+        });
+    }
+    {
+        let rt = blocking::smol::rt(None);
+        g.bench_function("smol", |b| {
+            b.iter(|| assert_eq!(blocking::smol::round_trips(&rt), want))
+        });
+    }
+}
+
+fn fs_reads_with(c: &mut Criterion, name: &str, cap: Option<usize>) {
+    let mut g = group(c, name);
+    let files = Files::new();
+    let want = blocking::fs_reads_checksum();
+    {
+        let rt = blocking::filch::rt(cap);
+        g.bench_function("filch", |b| {
+            b.iter(|| assert_eq!(blocking::filch::fs_reads(&rt, &files), want))
+        });
+    }
+    {
+        let rt = blocking::tokio::rt(cap);
+        g.bench_function("tokio", |b| {
+            b.iter(|| assert_eq!(blocking::tokio::fs_reads(&rt, &files), want))
+        });
+    }
+    if smol_cap_is(cap) {
+        let rt = blocking::smol::rt(cap);
+        g.bench_function("smol", |b| {
+            b.iter(|| assert_eq!(blocking::smol::fs_reads(&rt, &files), want))
+        });
+    }
+}
+
+fn fs_reads(c: &mut Criterion) {
+    fs_reads_with(c, "blocking_fs_reads", None);
+}
+
+fn fs_reads_capped(c: &mut Criterion) {
+    fs_reads_with(c, "blocking_fs_reads_capped", Some(FS_CAP));
+}
+
+criterion_group!(benches, burst, round_trips, fs_reads, fs_reads_capped);
+criterion_main!(benches);
