@@ -1,28 +1,159 @@
 #![cfg(loom)]
-//! Loom models of the blocking pool (`filch-executor/src/blocking.rs`):
-//! its queue, the idle threads' hand-off (`num_idle` / `num_notify`), thread
-//! start-up on demand, and the shutdown (cancel what is queued, wake the
-//! idle threads, wait for every thread to leave).
+//! Loom models of the blocking pool's threads (`filch-executor/src/
+//! blocking/pool.rs`): the hand-off of a job to an idle thread's slot, the
+//! queue while no thread is idle, chained thread starts, retiring after the
+//! keep-alive, and shutdown.
 //!
-//! The models use the real pool of a `__loom::handle_without_workers`
-//! runtime; under `--cfg loom` its threads are loom threads, so the pool's
-//! own loop is explored. The keep-alive timeout is not modelled (loom has
-//! no clock: an idle thread waits until it is handed work or the pool shuts
-//! down). A lost hand-off leaves a closure queued with its joiner blocked,
-//! and a shutdown that misses a thread waits forever: loom reports either
-//! as a deadlock.
+//! The models run the real `Pool` with a job that records whether it ran
+//! or was cancelled. Pool threads block for real (loom's `park`), so a lost
+//! hand-off shows up as a thread parked for good: loom reports a deadlock.
+//! loom has no time: a keep-alive of an hour never runs out in a model
+//! (threads park until unparked), and a zero keep-alive runs out at once
+//! (a thread retires as soon as it is idle, racing the producer that hands
+//! it a job). Every model ends with `shutdown`, which must return (every
+//! thread exited) with each job run or cancelled exactly once and nothing
+//! counted active.
+//!
+//! The last three models run the pool inside a runtime (a
+//! `__loom::handle_without_workers` handle, whose pool threads are loom
+//! threads): `spawn_blocking`'s task, its `JoinHandle`, and the runtime's
+//! shutdown, which cancels what is queued and waits for every thread.
 
 mod common;
 
 use common::model;
-use filch_executor::__loom::{handle_without_workers, shut_down};
+use filch_executor::__loom::{Pool, PoolConfig, PoolJob, handle_without_workers, shut_down};
 use loom::thread;
 use std::sync::Arc as StdArc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+/// What happened to each job (plain std atomics: loom runs every model
+/// thread on one OS thread, so these only record, they synchronize nothing).
+#[derive(Default)]
+struct Log {
+    ran: [AtomicUsize; 3],
+    cancelled: [AtomicUsize; 3],
+}
+
+impl Log {
+    /// Job `i` ran or was cancelled, exactly once.
+    fn assert_done_once(&self, i: usize) {
+        let (ran, cancelled) = (self.ran[i].load(SeqCst), self.cancelled[i].load(SeqCst));
+        assert_eq!(
+            ran + cancelled,
+            1,
+            "job {i}: ran {ran}, cancelled {cancelled}"
+        );
+    }
+}
+
+struct TestJob(usize, StdArc<Log>);
+
+impl PoolJob for TestJob {
+    type Ctx = ();
+    type Guard = ();
+
+    fn enter(_: &()) {}
+
+    fn run(self) {
+        self.1.ran[self.0].fetch_add(1, SeqCst);
+    }
+
+    fn cancel(self) {
+        self.1.cancelled[self.0].fetch_add(1, SeqCst);
+    }
+
+    fn all_done(_: &()) {}
+}
+
+fn pool(max_threads: usize, keep_alive: Duration) -> Pool<TestJob> {
+    Pool::new(PoolConfig {
+        max_threads,
+        keep_alive,
+        thread_name: StdArc::new(|| "loom-pool".to_string()),
+        stack_size: None,
+    })
+}
+
+const FOREVER: Duration = Duration::from_secs(3600);
+
+/// Two jobs into a one-thread pool: the second is handed to the thread
+/// once it is idle, or queued while it runs the first (and taken before it
+/// goes idle), or cancelled by shutdown if still queued.
+#[test]
+fn second_job_is_handed_over_or_queued() {
+    model("second_job_is_handed_over_or_queued", || {
+        let log = StdArc::new(Log::default());
+        let pool = pool(1, FOREVER);
+        pool.spawn(TestJob(0, log.clone()), || ());
+        pool.spawn(TestJob(1, log.clone()), || ());
+        pool.shutdown(None);
+        log.assert_done_once(0);
+        log.assert_done_once(1);
+        assert_eq!(pool.num_active(), 0);
+        assert_eq!(pool.num_threads(), 0);
+    });
+}
+
+/// Two producers at once, one thread: the idle stack and the queue are
+/// shared under the lock, so each job has exactly one home.
+#[test]
+fn two_producers_one_thread() {
+    model("two_producers_one_thread", || {
+        let log = StdArc::new(Log::default());
+        let pool = loom::sync::Arc::new(pool(1, FOREVER));
+        pool.spawn(TestJob(0, log.clone()), || ());
+        let (p, l) = (pool.clone(), log.clone());
+        let producer = loom::thread::spawn(move || p.spawn(TestJob(1, l), || ()));
+        pool.spawn(TestJob(2, log.clone()), || ());
+        producer.join().unwrap();
+        pool.shutdown(None);
+        for i in 0..3 {
+            log.assert_done_once(i);
+        }
+        assert_eq!(pool.num_active(), 0);
+    });
+}
+
+/// A zero keep-alive: the thread retires as soon as it is idle, racing the
+/// producer of the second job, which either hands it to the thread before
+/// it leaves the idle stack (then the thread runs it) or finds no idle
+/// thread and starts a new one.
+#[test]
+fn retiring_thread_races_a_hand_off() {
+    model("retiring_thread_races_a_hand_off", || {
+        let log = StdArc::new(Log::default());
+        let pool = pool(2, Duration::ZERO);
+        pool.spawn(TestJob(0, log.clone()), || ());
+        pool.spawn(TestJob(1, log.clone()), || ());
+        pool.shutdown(None);
+        log.assert_done_once(0);
+        log.assert_done_once(1);
+        assert_eq!(pool.num_threads(), 0);
+    });
+}
+
+/// Shutdown right after a spawn: the thread may be starting, running the
+/// job, or parked idle; every case ends with it exited.
+#[test]
+fn shutdown_races_a_starting_or_idle_thread() {
+    model("shutdown_races_a_starting_or_idle_thread", || {
+        let log = StdArc::new(Log::default());
+        let pool = pool(2, FOREVER);
+        pool.spawn(TestJob(0, log.clone()), || ());
+        pool.shutdown(None);
+        log.assert_done_once(0);
+        // After shutdown, a job is cancelled at once.
+        pool.spawn(TestJob(1, log.clone()), || ());
+        assert_eq!(log.cancelled[1].load(SeqCst), 1);
+        assert_eq!(pool.num_threads(), 0);
+    });
+}
 
 /// A closure spawned right after the previous one's result arrived, while
-/// the pool's one thread is still finishing it (it loops on the queue) or
-/// already idle (it is woken with `num_notify`): it is handed over and runs
+/// the pool's one thread is still finishing it (it takes it from the
+/// queue) or already idle (it is handed to the thread's slot): it is handed over and runs
 /// exactly once; then the shutdown ends the idle thread.
 #[test]
 fn closure_handed_to_a_finishing_or_idle_thread() {

@@ -63,6 +63,7 @@ pub mod debug {
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::block_on::drive;
+    pub use crate::blocking::pool::{Config as PoolConfig, Job as PoolJob, Pool};
     pub use crate::diag::Reporter;
     pub use crate::diag::timing::{PollSlot, PollSnapshot};
     pub use crate::local::Inbox;

@@ -117,13 +117,32 @@ mod imp {
         }
     }
 
-    pub(crate) use std::sync::Arc;
-
-    /// Threads the runtime starts for itself (the blocking pool's), and the
-    /// yield of a loop that waits for another thread.
+    /// Threads of the blocking pool: std's, named and sized; and the yield
+    /// of a loop that waits for another thread.
     pub(crate) mod thread {
-        pub(crate) use std::thread::{Builder, JoinHandle, yield_now};
+        pub(crate) use std::thread::{JoinHandle, Thread, current, yield_now};
+
+        /// Starts a thread named `name` with `stack_size` bytes of stack
+        /// (the platform's default if `None`).
+        pub(crate) fn spawn(
+            name: String,
+            stack_size: Option<usize>,
+            f: impl FnOnce() + Send + 'static,
+        ) -> std::io::Result<JoinHandle<()>> {
+            let mut builder = std::thread::Builder::new().name(name);
+            if let Some(size) = stack_size {
+                builder = builder.stack_size(size);
+            }
+            builder.spawn(f)
+        }
+
+        /// Blocks until unparked or `dur` elapses (or spuriously).
+        pub(crate) fn park_timeout(dur: std::time::Duration) {
+            std::thread::park_timeout(dur);
+        }
     }
+
+    pub(crate) use std::sync::Arc;
 }
 
 #[cfg(loom)]
@@ -156,6 +175,7 @@ mod imp {
 
     /// Under loom, the condition variable's mutex is loom's mutex.
     pub(crate) type CvMutex<T> = Mutex<T>;
+    pub(crate) type CvMutexGuard<'a, T> = MutexGuard<'a, T>;
 
     /// A condition variable with one API over std and loom.
     #[derive(Debug, Default)]
@@ -189,14 +209,29 @@ mod imp {
         }
     }
 
-    pub(crate) use loom::sync::Arc;
-
-    /// Under loom, model threads (so the blocking pool's threads take part
-    /// in the model) and loom's yield (so a waiting loop lets the thread it
-    /// waits for run).
+    /// loom's threads, so the blocking pool's threads take part in the
+    /// model, and loom's yield, so a waiting loop lets the thread it waits
+    /// for run. The name and stack size are ignored, and there is no time:
+    /// `park_timeout` parks until unparked, so a model that needs a timeout
+    /// to fire passes a zero duration to the code that computes the
+    /// deadline, which then never parks.
     pub(crate) mod thread {
-        pub(crate) use loom::thread::{Builder, JoinHandle, yield_now};
+        pub(crate) use loom::thread::{JoinHandle, Thread, current, yield_now};
+
+        pub(crate) fn spawn(
+            _name: String,
+            _stack_size: Option<usize>,
+            f: impl FnOnce() + Send + 'static,
+        ) -> std::io::Result<JoinHandle<()>> {
+            Ok(loom::thread::spawn(f))
+        }
+
+        pub(crate) fn park_timeout(_dur: std::time::Duration) {
+            loom::thread::park();
+        }
     }
+
+    pub(crate) use loom::sync::Arc;
 }
 
 pub(crate) use imp::*;
