@@ -385,13 +385,16 @@ impl<J: Job> Inner<J> {
     ) -> Result<J, CvMutexGuard<'a, State<J>>> {
         state.idle.push(slot.clone());
         drop(state);
-        let deadline = Instant::now().checked_add(self.config.keep_alive);
+        // The clock is read once per idle period, and again only after a
+        // wake-up that brought no job (a hand-off returns before that).
+        let idle_since = Instant::now();
+        let keep_alive = self.config.keep_alive;
+        let mut remaining = keep_alive;
         loop {
             if let Some(job) = slot.take() {
                 return Ok(job);
             }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if self.shutdown.load(Acquire) || remaining.is_some_and(|r| r.is_zero()) {
+            if self.shutdown.load(Acquire) || remaining.is_zero() {
                 let mut state = self.state.lock();
                 if let Some(job) = slot.take() {
                     return Ok(job);
@@ -405,8 +408,11 @@ impl<J: Job> Inner<J> {
                 state.idle.remove(pos);
                 return Err(state);
             }
-            // `None`: a keep-alive too long to add to `now`; park in steps.
-            thread::park_timeout(remaining.unwrap_or(Duration::from_secs(3600)));
+            thread::park_timeout(remaining);
+            if let Some(job) = slot.take() {
+                return Ok(job);
+            }
+            remaining = keep_alive.saturating_sub(idle_since.elapsed());
         }
     }
 }
