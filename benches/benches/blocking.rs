@@ -39,50 +39,44 @@ fn smol_cap_is(cap: Option<usize>) -> bool {
     std::env::var("BLOCKING_MAX_THREADS").ok() == cap.map(|n| n.to_string())
 }
 
+/// One criterion group running `$workload` (a function of each side's
+/// module taking the runtime) on every side, checked against `$want`.
+macro_rules! group_of_sides {
+    ($c:expr, $name:expr, $workload:ident, $want:expr) => {{
+        let mut g = group($c, $name);
+        let want = $want;
+        {
+            let rt = blocking::filch::rt(None);
+            g.bench_function("filch", |b| {
+                b.iter(|| assert_eq!(blocking::filch::$workload(&rt), want))
+            });
+        }
+        {
+            let rt = blocking::tokio::rt(None);
+            g.bench_function("tokio", |b| {
+                b.iter(|| assert_eq!(blocking::tokio::$workload(&rt), want))
+            });
+        }
+        {
+            let rt = blocking::smol::rt(None);
+            g.bench_function("smol", |b| {
+                b.iter(|| assert_eq!(blocking::smol::$workload(&rt), want))
+            });
+        }
+    }};
+}
+
 fn burst(c: &mut Criterion) {
-    let mut g = group(c, "blocking_burst");
-    let want = blocking::burst_checksum();
-    {
-        let rt = blocking::filch::rt(None);
-        g.bench_function("filch", |b| {
-            b.iter(|| assert_eq!(blocking::filch::burst(&rt), want))
-        });
-    }
-    {
-        let rt = blocking::tokio::rt(None);
-        g.bench_function("tokio", |b| {
-            b.iter(|| assert_eq!(blocking::tokio::burst(&rt), want))
-        });
-    }
-    {
-        let rt = blocking::smol::rt(None);
-        g.bench_function("smol", |b| {
-            b.iter(|| assert_eq!(blocking::smol::burst(&rt), want))
-        });
-    }
+    group_of_sides!(c, "blocking_burst", burst, blocking::burst_checksum());
 }
 
 fn round_trips(c: &mut Criterion) {
-    let mut g = group(c, "blocking_round_trips");
-    let want = blocking::round_trips_checksum();
-    {
-        let rt = blocking::filch::rt(None);
-        g.bench_function("filch", |b| {
-            b.iter(|| assert_eq!(blocking::filch::round_trips(&rt), want))
-        });
-    }
-    {
-        let rt = blocking::tokio::rt(None);
-        g.bench_function("tokio", |b| {
-            b.iter(|| assert_eq!(blocking::tokio::round_trips(&rt), want))
-        });
-    }
-    {
-        let rt = blocking::smol::rt(None);
-        g.bench_function("smol", |b| {
-            b.iter(|| assert_eq!(blocking::smol::round_trips(&rt), want))
-        });
-    }
+    group_of_sides!(
+        c,
+        "blocking_round_trips",
+        round_trips,
+        blocking::round_trips_checksum()
+    );
 }
 
 fn fs_reads_with(c: &mut Criterion, name: &str, cap: Option<usize>) {
