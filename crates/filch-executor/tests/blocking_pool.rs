@@ -1,9 +1,9 @@
 //! The blocking pool's promises: a closure never waits for a running one
 //! while the pool is below its cap, closures are queued (not refused) when
 //! it is full, a queued closure can be cancelled, unused threads retire
-//! while the pool stays busy, and shutdown cancels what is queued and waits
-//! for what runs. (Thread reuse, the cap, keep-alive, panics and the
-//! shutdown timeout are in `executor.rs`.)
+//! while the pool stays busy, shutdown cancels what is queued and waits for
+//! what runs, and a closure may drop its own runtime. (Thread reuse, the
+//! cap, keep-alive, panics and the shutdown timeout are in `executor.rs`.)
 
 use filch_executor::{Builder, Executor};
 use std::future::Future;
@@ -191,4 +191,17 @@ fn shutdown_cancels_queued_closures_and_waits_for_running_ones() {
         std::task::Poll::Ready(res) => assert!(res.unwrap_err().is_cancelled()),
         std::task::Poll::Pending => panic!("a cancelled closure's handle must be ready"),
     }
+}
+
+#[test]
+fn a_runtime_dropped_from_a_blocking_closure_shuts_down() {
+    let rt = pool(4);
+    let handle = rt.handle().clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    drop(handle.spawn_blocking(move || {
+        drop(rt);
+        tx.send(()).unwrap();
+    }));
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("dropping the runtime on its own pool thread must not wait for that thread");
 }

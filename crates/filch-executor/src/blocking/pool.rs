@@ -50,6 +50,39 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::time::{Duration, Instant};
 
+/// Which pool and which of its threads the current thread is, so that a
+/// shutdown run by a job (a closure that drops its runtime) does not wait
+/// for its own thread. Not under loom, whose model threads share the OS
+/// thread's locals; the models do not shut down from a pool thread.
+#[cfg(not(loom))]
+mod own {
+    use std::cell::Cell;
+
+    thread_local! {
+        static THREAD: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    /// Marks the current thread as thread `id` of the pool at `pool`.
+    pub(super) fn set(pool: *const (), id: usize) {
+        THREAD.with(|t| t.set((pool as usize, id)));
+    }
+
+    /// The current thread's id if it is a thread of the pool at `pool`.
+    pub(super) fn thread_of(pool: *const ()) -> Option<usize> {
+        let (p, id) = THREAD.try_with(|t| t.get()).ok()?;
+        (p == pool as usize).then_some(id)
+    }
+}
+
+#[cfg(loom)]
+mod own {
+    pub(super) fn set(_pool: *const (), _id: usize) {}
+
+    pub(super) fn thread_of(_pool: *const ()) -> Option<usize> {
+        None
+    }
+}
+
 /// Names each new thread.
 pub type ThreadNameFn = std::sync::Arc<dyn Fn() -> String + Send + Sync>;
 
@@ -268,9 +301,13 @@ impl<J: Job> Pool<J> {
             inner.num_active.fetch_sub(1, SeqCst);
         }
 
+        // Run by one of our own threads (a job dropped its runtime): wait
+        // for the others only.
+        let own = own::thread_of(Arc::as_ptr(&self.inner).cast());
+        let others = usize::from(own.is_some());
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut state = inner.state.lock();
-        while state.num_threads > 0 {
+        while state.num_threads > others {
             state = match deadline {
                 None => inner.exited.wait(state),
                 Some(deadline) => {
@@ -282,14 +319,16 @@ impl<J: Job> Pool<J> {
                 }
             };
         }
-        let all_exited = state.num_threads == 0;
+        let all_exited = state.num_threads == others;
         let threads = std::mem::take(&mut state.threads);
         drop(state);
         if all_exited {
-            // Every thread has left its loop; joining only waits for the
-            // last instructions of each to finish.
-            for handle in threads.into_iter().filter_map(|(_, h)| h) {
-                let _ = handle.join();
+            // Every other thread has left its loop; joining only waits for
+            // the last instructions of each to finish.
+            for (id, handle) in threads {
+                if let Some(handle) = handle.filter(|_| Some(id) != own) {
+                    let _ = handle.join();
+                }
             }
         }
     }
@@ -335,6 +374,7 @@ impl<J: Job> Inner<J> {
 
     /// The body of pool thread `id`.
     fn run_thread(this: Arc<Inner<J>>, id: usize, ctx: J::Ctx) {
+        own::set(Arc::as_ptr(&this).cast(), id);
         let _guard = J::enter(&ctx);
         let slot = Arc::new(Slot::new(thread::current()));
         let mut state = this.state.lock();
@@ -370,7 +410,9 @@ impl<J: Job> Inner<J> {
             // Retiring: shutdown will not join us.
             state.threads.retain(|(t, _)| *t != id);
         }
-        if state.num_threads == 0 {
+        if state.shutdown && state.num_threads <= 1 {
+            // Shutdown waits for no thread, or for all but the one it runs
+            // on (a job dropped its runtime).
             this.exited.notify_all();
         }
     }
