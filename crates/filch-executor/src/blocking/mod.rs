@@ -53,8 +53,9 @@ impl Job for BlockingJob {
 }
 
 /// Blocking tasks are never woken (their future finishes in one poll) and
-/// are not in the owned list: the pool's queue is their only home. They
-/// point at their runtime only to report a panic nobody observes.
+/// are not in the owned list: the pool (its queue, or the slot of the
+/// thread it was handed to) is their only home. They point at their runtime
+/// only to report a panic nobody observes.
 pub(crate) struct BlockingSchedule(NonNull<Shared>);
 
 // SAFETY: `Shared` is `Sync`; the pointer is only followed while the task
@@ -65,8 +66,8 @@ unsafe impl Sync for BlockingSchedule {}
 
 impl Schedule for BlockingSchedule {
     fn schedule(&self, task: Notified<Self>) {
-        // A blocking task's future never returns Pending and is queued by the
-        // pool itself, so nothing schedules it; dropping the reference is
+        // A blocking task's future never returns Pending and the pool hands
+        // it to a thread itself, so nothing schedules it; dropping the reference is
         // the only sound thing to do if it ever happened.
         drop(task);
     }
