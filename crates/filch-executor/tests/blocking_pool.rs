@@ -43,19 +43,17 @@ impl Gate {
     }
 }
 
-#[test]
-fn closures_below_the_cap_never_wait_for_running_ones() {
-    // Each closure waits until all eight run at once: if one were queued
-    // behind a running one, none would finish.
-    let rt = pool(16);
+/// Runs `n` closures that each wait until all `n` run at once: they finish
+/// only if none was queued behind a running one.
+fn run_all_at_once(rt: &Executor, n: usize) {
     let running = Arc::new(AtomicUsize::new(0));
-    let hs: Vec<_> = (0..8)
+    let hs: Vec<_> = (0..n)
         .map(|_| {
             let running = running.clone();
             rt.spawn_blocking(move || {
                 running.fetch_add(1, SeqCst);
-                wait_until("eight closures running at once", || {
-                    running.load(SeqCst) == 8
+                wait_until("every closure running at once", || {
+                    running.load(SeqCst) == n
                 });
             })
         })
@@ -63,6 +61,11 @@ fn closures_below_the_cap_never_wait_for_running_ones() {
     for h in hs {
         rt.block_on(h).unwrap();
     }
+}
+
+#[test]
+fn closures_below_the_cap_never_wait_for_running_ones() {
+    run_all_at_once(&pool(16), 8);
 }
 
 #[test]
@@ -125,19 +128,7 @@ fn unused_threads_retire_while_the_pool_stays_busy() {
         .build()
         .unwrap();
     // Four closures at once: four threads.
-    let running = Arc::new(AtomicUsize::new(0));
-    let hs: Vec<_> = (0..4)
-        .map(|_| {
-            let running = running.clone();
-            rt.spawn_blocking(move || {
-                running.fetch_add(1, SeqCst);
-                wait_until("four closures running", || running.load(SeqCst) == 4);
-            })
-        })
-        .collect();
-    for h in hs {
-        rt.block_on(h).unwrap();
-    }
+    run_all_at_once(&rt, 4);
     assert_eq!(rt.handle().metrics().blocking_threads(), 4);
     // Then one closure at a time, more often than the keep-alive: one
     // thread does them all, and the three others retire.
