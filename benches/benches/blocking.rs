@@ -13,13 +13,13 @@
 //! `fs_reads_capped` only when it is `4`:
 //! `BLOCKING_MAX_THREADS=4 cargo bench -p filch-benches --bench blocking -- capped`.
 //! Criterion measures one contender after the other, and on a noisy VM the
-//! windows drift more than the differences: `benches/blocking_interleaved.rs`
+//! windows drift more than the differences: the blocking rows of the comparison binary
+//! (`cargo run --release -p filch-benches --bin compare -- --filter blocking`)
 //! is the comparison to quote.
 
-#[path = "../common/blocking.rs"]
-mod blocking;
+use filch_benches::blocking;
 
-use blocking::{FS_CAP, Files};
+use blocking::{FS_CAP, Files, WORKERS};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::Duration;
@@ -46,19 +46,19 @@ macro_rules! group_of_sides {
         let mut g = group($c, $name);
         let want = $want;
         {
-            let rt = blocking::filch::rt(None);
+            let rt = blocking::filch::rt(WORKERS, None);
             g.bench_function("filch", |b| {
                 b.iter(|| assert_eq!(blocking::filch::$workload(&rt), want))
             });
         }
         {
-            let rt = blocking::tokio::rt(None);
+            let rt = blocking::tokio::rt(WORKERS, None);
             g.bench_function("tokio", |b| {
                 b.iter(|| assert_eq!(blocking::tokio::$workload(&rt), want))
             });
         }
         {
-            let rt = blocking::smol::rt(None);
+            let rt = blocking::smol::rt(WORKERS, None);
             g.bench_function("smol", |b| {
                 b.iter(|| assert_eq!(blocking::smol::$workload(&rt), want))
             });
@@ -84,19 +84,19 @@ fn fs_reads_with(c: &mut Criterion, name: &str, cap: Option<usize>) {
     let files = Files::new();
     let want = blocking::fs_reads_checksum();
     {
-        let rt = blocking::filch::rt(cap);
+        let rt = blocking::filch::rt(WORKERS, cap);
         g.bench_function("filch", |b| {
             b.iter(|| assert_eq!(blocking::filch::fs_reads(&rt, &files), want))
         });
     }
     {
-        let rt = blocking::tokio::rt(cap);
+        let rt = blocking::tokio::rt(WORKERS, cap);
         g.bench_function("tokio", |b| {
             b.iter(|| assert_eq!(blocking::tokio::fs_reads(&rt, &files), want))
         });
     }
     if smol_cap_is(cap) {
-        let rt = blocking::smol::rt(cap);
+        let rt = blocking::smol::rt(WORKERS, cap);
         g.bench_function("smol", |b| {
             b.iter(|| assert_eq!(blocking::smol::fs_reads(&rt, &files), want))
         });

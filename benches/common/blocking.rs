@@ -1,10 +1,11 @@
 //! The blocking-pool workloads of issue 17 (asyncio's `to_thread`), written
 //! once and instantiated per runtime: `filch` (`filch::Runtime`, timer and
 //! I/O driver on), `tokio` (multi-thread, `enable_all`) and `smol`
-//! (async-executor run by two threads, with the `blocking` crate's
-//! `unblock`), 2 workers each. Included with `#[path]` by the criterion
-//! bench `benches/blocking.rs`, the interleaved runner
-//! `benches/blocking_interleaved.rs` and the profiling driver
+//! (async-executor run by as many threads, with the `blocking` crate's
+//! `unblock`), the same number of workers each. A module of the
+//! `filch-benches` library (`filch_benches::blocking`), used by the
+//! criterion bench `benches/blocking.rs`, the comparison's blocking rows
+//! (`src/compare/blocking.rs`) and the profiling driver
 //! `examples/blocking_workload.rs`.
 //!
 //! * [`burst`](filch::burst): inside `block_on`, spawn 22,000 tasks; every
@@ -18,33 +19,35 @@
 //!   file 100 times with the runtime family's `fs::read` (`filch::fs`,
 //!   `tokio::fs`; smol: `blocking::unblock(std::fs::read)`, which is all
 //!   `async-fs::read` does). Run on a runtime built with
-//!   [`rt`](filch::rt)`(None)` this is (c); with `rt(Some(FS_CAP))` it is
+//!   [`rt`](filch::rt)`(workers, None)` this is (c); with `rt(workers, Some(FS_CAP))` it is
 //!   (d), where the pool's queue, not thread creation, is measured.
 //!
 //! smol's pool size is the `BLOCKING_MAX_THREADS` environment variable,
 //! read once per process when the pool first starts: `smol::rt` cannot cap
 //! it and panics if asked to. (d) for smol runs in a process started with
-//! `BLOCKING_MAX_THREADS=4` (the interleaved runner does that with a child
+//! `BLOCKING_MAX_THREADS=4` (the comparison does that with a child
 //! process).
 //!
 //! Each function returns a checksum, the same on every runtime, so a
 //! harness can tell a runtime that lost work. Owns the workload code only;
 //! measurement is the caller's.
 
-#![allow(dead_code)] // each includer uses a different subset
-
 use std::path::{Path, PathBuf};
 
-/// Worker threads per runtime.
+/// Worker threads per runtime in the criterion bench and the profiling
+/// driver (the comparison takes `--workers`).
 pub const WORKERS: usize = 2;
-/// (a): blocking calls in the burst, and plain tasks between them.
+/// (a): blocking calls in the burst.
 pub const BURST_BLOCKING: usize = 2_000;
+/// (a): plain tasks between them.
 pub const BURST_PLAIN: usize = 20_000;
 /// (b): sequential round trips.
 pub const ROUND_TRIPS: usize = 10_000;
-/// (c), (d): tasks, reads per task, bytes per file.
+/// (c), (d): tasks.
 pub const FS_TASKS: usize = 64;
+/// (c), (d): reads per task.
 pub const FS_READS: usize = 100;
+/// (c), (d): bytes per file.
 pub const FS_FILE_BYTES: usize = 256;
 /// (d): the pool's thread cap.
 pub const FS_CAP: usize = 4;
@@ -77,11 +80,12 @@ impl Files {
     /// Writes `FS_TASKS` files of `FS_FILE_BYTES` bytes in a fresh
     /// directory under the system's temporary directory.
     pub fn new() -> Files {
-        let dir = std::env::temp_dir().join(format!(
-            "filch-bench-blocking-{}-{:p}",
-            std::process::id(),
-            &FS_TASKS
-        ));
+        // One directory per instance: several live in one process at once
+        // (the comparison's contenders), and each removes its own on drop.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("filch-bench-blocking-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the bench directory");
         let paths = (0..FS_TASKS)
             .map(|i| {
@@ -93,6 +97,7 @@ impl Files {
         Files { dir, paths }
     }
 
+    /// The file of task `i`.
     pub fn path(&self, i: usize) -> &Path {
         &self.paths[i]
     }
@@ -162,7 +167,7 @@ macro_rules! blocking_workloads {
         }
 
         /// (c) on a runtime from `rt(None)`, (d) on one from
-        /// `rt(Some(FS_CAP))`. Checksum: [`fs_reads_checksum`].
+        /// `rt(workers, Some(FS_CAP))`. Checksum: [`fs_reads_checksum`].
         pub fn fs_reads(rt: &Rt, files: &Files) -> u64 {
             rt.block_on(async {
                 let tasks: Vec<_> = (0..FS_TASKS)
@@ -192,14 +197,16 @@ pub mod filch {
     use std::future::Future;
     use std::path::PathBuf;
 
+    /// The runtime's name.
     pub const NAME: &str = "filch";
+    /// The runtime.
     pub type Rt = ::filch::Runtime;
 
-    /// A filch runtime with `WORKERS` workers; `max_blocking` caps the
+    /// A filch runtime with `workers` workers; `max_blocking` caps the
     /// pool.
-    pub fn rt(max_blocking: Option<usize>) -> Rt {
+    pub fn rt(workers: usize, max_blocking: Option<usize>) -> Rt {
         let mut b = ::filch::Runtime::builder();
-        b.worker_threads(super::WORKERS);
+        b.worker_threads(workers);
         if let Some(n) = max_blocking {
             b.max_blocking_threads(n);
         }
@@ -232,14 +239,16 @@ pub mod tokio {
     use std::future::Future;
     use std::path::PathBuf;
 
+    /// The runtime's name.
     pub const NAME: &str = "tokio";
+    /// The runtime.
     pub type Rt = ::tokio::runtime::Runtime;
 
-    /// A tokio multi-thread runtime with `WORKERS` workers; `max_blocking`
+    /// A tokio multi-thread runtime with `workers` workers; `max_blocking`
     /// caps the pool.
-    pub fn rt(max_blocking: Option<usize>) -> Rt {
+    pub fn rt(workers: usize, max_blocking: Option<usize>) -> Rt {
         let mut b = ::tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(super::WORKERS).enable_all();
+        b.worker_threads(workers).enable_all();
         if let Some(n) = max_blocking {
             b.max_blocking_threads(n);
         }
@@ -272,9 +281,10 @@ pub mod smol {
     use std::future::Future;
     use std::path::PathBuf;
 
+    /// The runtime's name.
     pub const NAME: &str = "smol";
 
-    /// One async-executor run by `WORKERS` threads until dropped, the bench
+    /// One async-executor run by `workers` threads until dropped, the bench
     /// thread blocking with `futures_lite::future::block_on` (smol's
     /// shape: there is no runtime object of its own).
     #[derive(Debug)]
@@ -295,7 +305,7 @@ pub mod smol {
     /// The executor's threads. The pool cannot be capped here: the
     /// `blocking` crate reads `BLOCKING_MAX_THREADS` once per process, so
     /// `Some(n)` must match that variable or this panics.
-    pub fn rt(max_blocking: Option<usize>) -> Rt {
+    pub fn rt(workers: usize, max_blocking: Option<usize>) -> Rt {
         if let Some(n) = max_blocking {
             let set = std::env::var("BLOCKING_MAX_THREADS").ok();
             assert_eq!(
@@ -307,7 +317,7 @@ pub mod smol {
         }
         let mut stops = Vec::new();
         let mut threads = Vec::new();
-        for i in 0..super::WORKERS {
+        for i in 0..workers {
             let (stop, stopped) = futures_channel::oneshot::channel::<()>();
             stops.push(stop);
             threads.push(
@@ -325,6 +335,7 @@ pub mod smol {
     }
 
     impl Rt {
+        /// Runs `f` to completion on the calling thread.
         pub fn block_on<F: Future>(&self, f: F) -> F::Output {
             futures_lite::future::block_on(f)
         }

@@ -1,8 +1,9 @@
 //! One blocking-pool workload (`benches/common/blocking.rs`) on one
 //! runtime, a fixed number of times: a driver for profilers (`perf stat`,
 //! `strace -c -f`, `valgrind --tool=callgrind`), whose counts can then be
-//! divided by the call count. `benches/blocking_interleaved.rs` is the
-//! measurement; this is the microscope.
+//! divided by the call count. The comparison binary's blocking rows
+//! (`compare --filter blocking`) are the measurement; this is the
+//! microscope.
 //!
 //! ```text
 //! cargo build --release -p filch-benches --example blocking_workload
@@ -15,16 +16,15 @@
 //! `fs_reads`, `fs_reads_capped`. One untimed warm-up call comes first (it
 //! starts the pool's threads); prints the mean wall time per timed call.
 
-#[path = "../common/blocking.rs"]
-mod blocking;
+use filch_benches::blocking;
 
-use blocking::{FS_CAP, Files};
+use blocking::{FS_CAP, Files, WORKERS};
 use std::time::Instant;
 
 macro_rules! run_side {
     ($side:ident, $workload:expr, $calls:expr) => {{
         let cap = ($workload == "fs_reads_capped").then_some(FS_CAP);
-        let rt = blocking::$side::rt(cap);
+        let rt = blocking::$side::rt(WORKERS, cap);
         let files = Files::new();
         let once = || match $workload {
             "burst" => assert_eq!(blocking::$side::burst(&rt), blocking::burst_checksum()),

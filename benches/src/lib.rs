@@ -5,7 +5,7 @@
 //! * [`sides`]: the three runtimes behind one set of names;
 //! * the workloads, each written once and instantiated per side, live in
 //!   `benches/common/` ([`sched`], [`timer`], [`sync`], [`echo`],
-//!   [`http`]);
+//!   [`http`], [`blocking`]);
 //! * [`stats`]: the median and its distribution-free interval;
 //! * [`compare`]: the interleaved comparison harness, its floors and its
 //!   resource measurements.
@@ -30,3 +30,6 @@ pub mod echo;
 
 #[path = "../common/http.rs"]
 pub mod http;
+
+#[path = "../common/blocking.rs"]
+pub mod blocking;

@@ -3,7 +3,7 @@
 //! `filch_benches::compare` for the method and `docs/benchmarks.md` for the
 //! reading). This file owns the command line only.
 
-use filch_benches::compare::{self, Settings, report, resources};
+use filch_benches::compare::{self, Settings, blocking, report, resources};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -115,6 +115,17 @@ fn main() {
         };
         if let Err(e) = resources::child(&probe, &runtime, workers) {
             eprintln!("compare --child: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
+    if argv.peek().map(String::as_str) == Some(blocking::CHILD_ARG) {
+        // Hidden: `--blocking-child --workers N`, smol's instance of the
+        // capped blocking row (see compare/blocking.rs).
+        argv.next();
+        let run = parse(argv).and_then(|a| blocking::child(a.settings.workers));
+        if let Err(e) = run {
+            eprintln!("compare {}: {e}", blocking::CHILD_ARG);
             std::process::exit(2);
         }
         return;

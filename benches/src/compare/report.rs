@@ -173,12 +173,22 @@ impl Target {
 }
 
 fn ratio_target(name: &str, against: &str, r: &Option<Ratio>, out: &mut Vec<Target>) {
+    ratio_target_at(name, against, 1.0, r, out)
+}
+
+fn ratio_target_at(
+    name: &str,
+    against: &str,
+    limit: f64,
+    r: &Option<Ratio>,
+    out: &mut Vec<Target>,
+) {
     if let Some((m, ci)) = r {
         out.push(Target {
-            what: format!("{name}: filch/{against} at or below 1.0"),
+            what: format!("{name}: filch/{against} at or below {limit:.1}"),
             value: *m,
-            limit: 1.0,
-            straddles: ci.is_some_and(|(lo, hi)| lo <= 1.0 && hi >= 1.0),
+            limit,
+            straddles: ci.is_some_and(|(lo, hi)| lo <= limit && hi >= limit),
         });
     }
 }
@@ -196,6 +206,13 @@ pub fn targets(outcomes: &[Outcome], res: &Resources) -> Vec<Target> {
             Kind::Io => ratio_target(
                 o.name,
                 "tokio (time, so throughput at or above)",
+                &m.vs[0],
+                &mut out,
+            ),
+            Kind::Blocking { limit_pct } => ratio_target_at(
+                o.name,
+                "tokio",
+                f64::from(limit_pct) / 100.0,
                 &m.vs[0],
                 &mut out,
             ),
