@@ -27,57 +27,71 @@ pub const CHILD_ARG: &str = "--blocking-child";
 
 pub fn specs() -> Vec<Spec> {
     vec![
-        Spec {
-            name: "blocking_burst",
-            family: "blocking",
-            what: "2,000 spawn_blocking among 20,000 tasks",
-            ops: 2_000,
-            kind: Kind::Blocking { limit_pct: 90 },
-            make: per_runtime!(blocking, |side, w, workers| {
+        row(
+            "blocking_burst",
+            "2,000 spawn_blocking among 20,000 tasks",
+            2_000,
+            90,
+            per_runtime!(blocking, |side, w, workers| {
                 let rt = w::rt(workers, None);
                 timed(move || w::burst(&rt))
             }),
-            floor: None,
-            expect: Some(|iters| iters * burst_checksum()),
-        },
-        Spec {
-            name: "blocking_round_trips",
-            family: "blocking",
-            what: "10,000 sequential spawn_blocking().await",
-            ops: 10_000,
-            kind: Kind::Blocking { limit_pct: 100 },
-            make: per_runtime!(blocking, |side, w, workers| {
+            |iters| iters * burst_checksum(),
+        ),
+        row(
+            "blocking_round_trips",
+            "10,000 sequential spawn_blocking().await",
+            10_000,
+            100,
+            per_runtime!(blocking, |side, w, workers| {
                 let rt = w::rt(workers, None);
                 timed(move || w::round_trips(&rt))
             }),
-            floor: None,
-            expect: Some(|iters| iters * round_trips_checksum()),
-        },
-        Spec {
-            name: "blocking_fs_reads",
-            family: "blocking",
-            what: "64 tasks x 100 small-file fs::read",
-            ops: 6_400,
-            kind: Kind::Blocking { limit_pct: 90 },
-            make: per_runtime!(blocking, |side, w, workers| {
+            |iters| iters * round_trips_checksum(),
+        ),
+        row(
+            "blocking_fs_reads",
+            "64 tasks x 100 small-file fs::read",
+            6_400,
+            90,
+            per_runtime!(blocking, |side, w, workers| {
                 let rt = w::rt(workers, None);
                 let files = Files::new();
                 timed(move || w::fs_reads(&rt, &files))
             }),
-            floor: None,
-            expect: Some(|iters| iters * fs_reads_checksum()),
-        },
-        Spec {
-            name: "blocking_fs_reads_capped",
-            family: "blocking",
-            what: "the same, pool capped at 4 threads",
-            ops: 6_400,
-            kind: Kind::Blocking { limit_pct: 100 },
-            make: [capped_filch as Make, capped_tokio, capped_smol],
-            floor: None,
-            expect: Some(|iters| iters * fs_reads_checksum()),
-        },
+            |iters| iters * fs_reads_checksum(),
+        ),
+        row(
+            "blocking_fs_reads_capped",
+            "the same, pool capped at 4 threads",
+            6_400,
+            100,
+            [capped_filch as Make, capped_tokio, capped_smol],
+            |iters| iters * fs_reads_checksum(),
+        ),
     ]
+}
+
+/// One blocking row: no floor, a known checksum, a limit against tokio
+/// in hundredths.
+fn row(
+    name: &'static str,
+    what: &'static str,
+    ops: u64,
+    limit_pct: u8,
+    make: [Make; 3],
+    expect: fn(u64) -> u64,
+) -> Spec {
+    Spec {
+        name,
+        family: "blocking",
+        what,
+        ops,
+        kind: Kind::Blocking { limit_pct },
+        make,
+        floor: None,
+        expect: Some(expect),
+    }
 }
 
 fn capped_filch(workers: usize) -> Instance {
