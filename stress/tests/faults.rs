@@ -734,6 +734,18 @@ fn descriptor_closed_behind_the_reactors_back() {
     );
 }
 
+/// Opens a closure gate (`true` under the mutex, then wakes the waiters)
+/// when dropped.
+struct OpenOnDrop(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        let (open, cv) = &*self.0;
+        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+}
+
 /// `max_blocking_threads(2)` and 50 closures (scaled): they queue, never
 /// more than two run at once, none is refused, and all complete with their
 /// result once the first two let go.
@@ -755,6 +767,10 @@ fn blocking_pool_exhaustion_queues() {
         &[rt.handle().clone()],
         || {
             let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+            // If an assertion below fails, unwinding drops the runtime, whose
+            // shutdown waits for the running closures: open the gate then too,
+            // so the failure is reported instead of hanging the suite.
+            let _open_on_unwind = OpenOnDrop(gate.clone());
             let handles: Vec<_> = (0..n)
                 .map(|i| {
                     let (running, most, gate) = (running.clone(), most.clone(), gate.clone());
