@@ -166,7 +166,7 @@ macro_rules! blocking_workloads {
             })
         }
 
-        /// (c) on a runtime from `rt(None)`, (d) on one from
+        /// (c) on a runtime from `rt(workers, None)`, (d) on one from
         /// `rt(workers, Some(FS_CAP))`. Checksum: [`fs_reads_checksum`].
         pub fn fs_reads(rt: &Rt, files: &Files) -> u64 {
             rt.block_on(async {

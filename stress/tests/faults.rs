@@ -767,10 +767,11 @@ fn blocking_pool_exhaustion_queues() {
         &[rt.handle().clone()],
         || {
             let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-            // If an assertion below fails, unwinding drops the runtime, whose
-            // shutdown waits for the running closures: open the gate then too,
-            // so the failure is reported instead of hanging the suite.
-            let _open_on_unwind = OpenOnDrop(gate.clone());
+            // Opens the gate when dropped: below, once two closures run; or
+            // when an assertion before that fails, since unwinding drops the
+            // runtime, whose shutdown waits for the running closures, and the
+            // failure must be reported instead of hanging the suite.
+            let open_gate = OpenOnDrop(gate.clone());
             let handles: Vec<_> = (0..n)
                 .map(|i| {
                     let (running, most, gate) = (running.clone(), most.clone(), gate.clone());
@@ -804,11 +805,7 @@ fn blocking_pool_exhaustion_queues() {
                 std::thread::yield_now();
             }
             assert_eq!(most.load(SeqCst), 2, "more than two closures ran at once");
-            {
-                let (open, cv) = &*gate;
-                *open.lock().unwrap() = true;
-                cv.notify_all();
-            }
+            drop(open_gate);
             for (i, h) in handles.into_iter().enumerate() {
                 assert_eq!(rt.block_on(h).unwrap(), i * 2);
             }

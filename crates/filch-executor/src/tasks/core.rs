@@ -187,9 +187,11 @@ impl<F: Future + 'static, S: Schedule> Cell<F, S> {
         // fields is written exactly once, through raw field pointers (no
         // reference to uninitialised memory is made), so afterwards every
         // byte of the cell that its type requires is initialised and
-        // `assume_init` is sound. Nothing between the writes can unwind
-        // (the values are built before each write), so no partly written
-        // cell is ever dropped as if whole.
+        // `assume_init` is sound. Should building a later field unwind (the
+        // clock read, say), `cell` is still a `Box<MaybeUninit<_>>`, which
+        // frees the memory without dropping anything in it: at worst the
+        // fields already written leak; uninitialised memory is never
+        // dropped or read.
         let cell = unsafe {
             (&raw mut (*p).header).write(Header {
                 state: State::new(refs),
