@@ -801,7 +801,10 @@ fn blocking_pool_exhaustion_queues() {
                 .collect();
             // Nothing can finish before the gate opens: all n are counted.
             assert_eq!(rt.handle().num_blocking_tasks(), n);
-            while running.load(SeqCst) < 2 {
+            // Wait on `most`, not `running`: a closure raises `running` a
+            // moment before it records the maximum, so `running == 2` could
+            // be seen while `most` still read 1 (this failed CI once).
+            while most.load(SeqCst) < 2 {
                 std::thread::yield_now();
             }
             assert_eq!(most.load(SeqCst), 2, "more than two closures ran at once");
