@@ -131,4 +131,5 @@ pub mod __loom {
         Direction, Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT,
         WRITABLE,
     };
+    pub use crate::reactor::wait::WakeGate;
 }

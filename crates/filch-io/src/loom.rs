@@ -10,7 +10,7 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize};
+        pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
     }
 
     /// A mutex with one API over parking_lot and loom.
@@ -34,7 +34,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod atomic {
-        pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize};
+        pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize};
     }
 
     /// A mutex with one API over parking_lot and loom.

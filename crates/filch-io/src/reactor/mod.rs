@@ -26,8 +26,10 @@
 //!   Its keys are source addresses too, deleted on deregistration before
 //!   the poller's, under the same release rule.
 //! * No helper thread: the worker that holds the executor's driver lock
-//!   blocks in `Poller::wait`, dispatches readiness (waking tasks onto its
-//!   own queue) and returns; `unpark` is `Poller::notify`.
+//!   blocks in the poller's wait, dispatches readiness (waking tasks onto
+//!   its own queue) and returns; `unpark` signals the waiter. On Linux the
+//!   wait is one `epoll_pwait` and a wake one eventfd write (`wait.rs`);
+//!   elsewhere both are `polling`'s.
 //!
 //! This module must not know sockets: it registers descriptors and
 //! dispatches readiness; the socket types live in `net/`.
@@ -35,12 +37,13 @@
 pub(crate) mod hup_watch;
 pub(crate) mod registration;
 pub(crate) mod scheduled_io;
+pub(crate) mod wait;
 
 use crate::loom::Mutex;
 use crate::loom::atomic::{AtomicU8, AtomicUsize};
 use filch_executor::{Driver, Park};
 use hup_watch::{HUP_KEY, HupWatch};
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event, PollMode, Poller};
 use scheduled_io::{
     Interest, READ_CLOSED, READABLE, ReadyEvent, Rearm, ScheduledIo, URGENT, WRITABLE,
 };
@@ -48,14 +51,14 @@ use slab::Slab;
 use std::any::{Any, TypeId};
 use std::fmt;
 use std::io;
-use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::Waker;
 use std::time::Duration;
+use wait::{Events, Waiter};
 
-/// Events harvested per `Poller::wait`.
+/// Events harvested per wait.
 const EVENTS_CAPACITY: usize = 1024;
 
 /// Queued releases that make the reactor cycle (so a reactor blocked in a
@@ -82,7 +85,7 @@ pub enum Trigger {
 }
 
 /// The blocking half of the I/O driver: the executor's worker that holds
-/// the driver parks here, in `Poller::wait`, and dispatches the readiness it
+/// the driver parks here, in the poller's wait, and dispatches the readiness it
 /// gets by waking tasks before returning.
 ///
 /// Most programs never touch it: [`driver`](crate::driver) builds both halves.
@@ -133,6 +136,9 @@ struct Shared {
     /// The hang-up watch, registered in `poller` under `HUP_KEY` (Linux,
     /// edge mode; `None` elsewhere or if it could not be set up).
     hup: Option<HupWatch>,
+    /// How the reactor waits and is woken (declared after `poller`, in
+    /// which its wake-up descriptor is registered).
+    waiter: Waiter,
     trigger: Trigger,
     registry: Mutex<Registry>,
     /// Number of entries in `registry.released` (read without the lock).
@@ -231,7 +237,7 @@ impl Reactor {
         } else {
             Trigger::Oneshot
         };
-        Ok(Reactor::from_poller(poller, trigger))
+        Reactor::from_poller(poller, trigger)
     }
 
     /// A reactor with the given trigger mode. `Trigger::Edge` fails with
@@ -253,29 +259,30 @@ impl Reactor {
                  edge-triggered mode; use Trigger::Oneshot or Reactor::new)",
             ));
         }
-        Ok(Reactor::from_poller(poller, trigger))
+        Reactor::from_poller(poller, trigger)
     }
 
-    fn from_poller(poller: Poller, trigger: Trigger) -> Reactor {
-        let capacity = NonZeroUsize::new(EVENTS_CAPACITY).expect("non-zero capacity");
+    fn from_poller(poller: Poller, trigger: Trigger) -> io::Result<Reactor> {
+        let waiter = Waiter::new(&poller)?;
         let hup = match trigger {
             Trigger::Edge => hup_watch(&poller),
             // The watch is an epoll instance beside an edge-mode poller;
             // oneshot mode keeps reading until `WouldBlock`.
             Trigger::Oneshot => None,
         };
-        Reactor {
+        Ok(Reactor {
             shared: Arc::new(Shared {
                 poller,
                 hup,
+                waiter,
                 trigger,
                 registry: Mutex::new(Registry::default()),
                 pending_release: AtomicUsize::new(0),
             }),
-            events: Events::with_capacity(capacity),
+            events: Events::with_capacity(EVENTS_CAPACITY),
             wakers: Vec::new(),
             hangups: Vec::new(),
-        }
+        })
     }
 
     /// The shared half.
@@ -320,7 +327,7 @@ impl Reactor {
             if event.readable {
                 bits |= READABLE;
             }
-            if event.is_priority() {
+            if event.priority {
                 bits |= URGENT;
             }
             if event.writable {
@@ -387,11 +394,14 @@ fn hup_watch(poller: &Poller) -> Option<HupWatch> {
 impl Park for Reactor {
     fn park(&mut self, timeout: Option<Duration>) {
         self.release_pending();
-        self.events.clear();
-        if let Err(e) = self.shared.poller.wait(&mut self.events, timeout) {
+        let shared = &*self.shared;
+        if let Err(e) = shared
+            .waiter
+            .wait(&shared.poller, &mut self.events, timeout)
+        {
             // `wait` retries EINTR itself; anything else means the poller is
             // broken (a bug, not a runtime condition). Dispatch nothing.
-            debug_assert!(false, "Poller::wait failed: {e}");
+            debug_assert!(false, "the reactor's wait failed: {e}");
             return;
         }
         self.dispatch();
@@ -438,7 +448,8 @@ impl ReactorHandle {
     }
 
     /// Wakes the worker blocked in [`Reactor`]'s park, or makes its next
-    /// park return at once (`Poller::notify`; coalesced).
+    /// park return at once (coalesced: one eventfd write per wait on Linux,
+    /// `Poller::notify` elsewhere).
     ///
     /// ```
     /// let reactor = filch_io::Reactor::new().unwrap();
@@ -447,7 +458,7 @@ impl ReactorHandle {
     pub fn unpark(&self) {
         // Fails only if the notifier write fails, which leaves the next
         // wait to end on its own timeout or event: nothing to report.
-        let _ = self.shared.poller.notify();
+        let _ = self.shared.waiter.notify(&self.shared.poller);
     }
 
     /// The trigger mode this reactor uses.
