@@ -212,6 +212,8 @@ impl SchedRef {
 }
 
 impl Schedule for SchedRef {
+    const DEFERS_YIELD: bool = true;
+
     fn schedule(&self, task: Notified<Self>) {
         schedule_task(self.0, task, false);
     }

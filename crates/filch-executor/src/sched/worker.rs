@@ -34,8 +34,8 @@ use crate::diag::timing::EnterSlot;
 use crate::driver::WorkerDriver;
 use crate::local::{LocalSchedule, LocalSlot, OwnerKind};
 use crate::park::Parker;
-use crate::tasks::Notified;
 use crate::tasks::panic_message;
+use crate::tasks::{Header, Notified};
 use crate::{Handle, context};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
@@ -70,6 +70,15 @@ pub(crate) struct WorkerRef {
     /// Wakers of tasks that called `yield_now`, woken at the next
     /// maintenance or when the worker has nothing else to run.
     deferred: RefCell<Vec<Waker>>,
+    /// Tasks of this worker's runtime that called `yield_now` themselves:
+    /// notified in place, no waker cloned (`defer`), held here from the end
+    /// of their poll until `wake_deferred` queues them.
+    deferred_tasks: RefCell<Vec<Task>>,
+    /// The header of the task whose own `yield_now` is in flight: set by
+    /// `defer`, taken by `schedule_local` when that poll's `Pending` hands
+    /// the task over (a mark left by a task that completed instead is
+    /// cleared by the next self-woken task, and could at worst defer one).
+    yield_mark: Cell<*const Header>,
     /// Tasks queued on this worker by its own tasks (published with the
     /// loop's counts, see [`Counts`]).
     local_schedules: Cell<u64>,
@@ -93,6 +102,11 @@ impl WorkerRef {
     /// Queues a task woken or spawned by code running on this worker.
     pub(crate) fn schedule_local(&self, task: Task, is_yield: bool) {
         self.local_schedules.set(self.local_schedules.get() + 1);
+        if is_yield && task.is(self.yield_mark.replace(std::ptr::null())) {
+            // Its own `yield_now`: it waits for the others (module docs).
+            self.deferred_tasks.borrow_mut().push(task);
+            return;
+        }
         if is_yield || !self.lifo_enabled.get() {
             self.local.push(task);
             self.notify_push();
@@ -127,15 +141,36 @@ impl WorkerRef {
     }
 
     /// Defers a yielding task's wake-up (see the module docs).
+    /// The running task's own waker (the common case) costs one atomic
+    /// operation: the task is marked notified and held by `schedule_local`
+    /// when its poll ends. Any other waker (a combinator's, a `!Send`
+    /// task's) is cloned and woken later.
     pub(crate) fn defer(&self, waker: &Waker) {
+        if let Some(header) = crate::tasks::current::wake_own_yield(waker) {
+            self.yield_mark.set(header.as_ptr());
+            return;
+        }
         self.deferred.borrow_mut().push(waker.clone());
     }
 
     fn has_deferred(&self) -> bool {
-        !self.deferred.borrow().is_empty()
+        !self.deferred_tasks.borrow().is_empty() || !self.deferred.borrow().is_empty()
+    }
+
+    /// Moves the tasks that yielded to the local queue (the buffer is kept
+    /// for the next round).
+    fn queue_deferred_tasks(&self) {
+        let mut tasks = self.deferred_tasks.borrow_mut();
+        if !tasks.is_empty() {
+            for task in tasks.drain(..) {
+                self.local.push(task);
+            }
+            self.notify_push();
+        }
     }
 
     fn wake_deferred(&self) {
+        self.queue_deferred_tasks();
         // Taken out first: waking may run code that defers again.
         let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
         for waker in wakers {
@@ -234,6 +269,8 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         lifo_enabled: Cell::new(true),
         defer_notify: Cell::new(false),
         deferred: RefCell::new(Vec::new()),
+        deferred_tasks: RefCell::new(Vec::new()),
+        yield_mark: Cell::new(std::ptr::null()),
         local_schedules: Cell::new(0),
         pinned: LocalSlot::new(handle.clone(), OwnerKind::Worker(index)),
     };
@@ -272,6 +309,10 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         last_pinned: 0,
     };
     core.run(&worker);
+    // A task that yielded is notified and held here: put it where the
+    // shutdown's drain (`Shared::shutdown_tasks`, through this worker's
+    // stealer) runs it, or it would never finish and shutdown would wait.
+    worker.queue_deferred_tasks();
     // The worker's `!Send` tasks are cancelled now, on their own thread,
     // while its timers and context still exist.
     drop(_pinned);

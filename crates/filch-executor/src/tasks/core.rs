@@ -127,6 +127,9 @@ pub(crate) struct Vtable {
     /// Shuts the task down at runtime shutdown, consuming the reference the
     /// owned list gave the caller.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// `S::DEFERS_YIELD` (`yield_now`'s fast path asks it of the current
+    /// task).
+    pub(crate) defers_yield: bool,
 }
 
 /// The whole allocation of a task.

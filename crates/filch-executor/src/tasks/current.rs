@@ -45,6 +45,28 @@ fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
     Some(f(header))
 }
 
+/// If `waker` is the waker of the task being polled on this thread and
+/// that task's scheduler defers yields (`Schedule::DEFERS_YIELD`), marks the
+/// task notified (it is running, so that is all a wake does: one atomic
+/// operation, no reference taken) and returns its header; the scheduler's
+/// `yield_now` then receives it when the poll returns `Pending`.
+/// Otherwise `None`, and nothing happened.
+#[inline]
+pub(crate) fn wake_own_yield(waker: &std::task::Waker) -> Option<NonNull<Header>> {
+    let ptr = CURRENT.try_with(Cell::get).ok()?;
+    if ptr.is_null() || waker.data() != ptr.cast::<()>() || !super::waker::is_task_waker(waker) {
+        return None;
+    }
+    // SAFETY: as in `with_current`: the harness holds a reference for the
+    // length of the poll we are inside.
+    let header = unsafe { &*ptr };
+    if !header.vtable.defers_yield {
+        return None;
+    }
+    waker.wake_by_ref();
+    NonNull::new(ptr.cast_mut())
+}
+
 /// A snapshot of the task being polled on this thread, if any.
 pub(crate) fn info() -> Option<TaskInfo> {
     with_current(TaskInfo::of)

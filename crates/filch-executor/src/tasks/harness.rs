@@ -26,6 +26,7 @@ pub(crate) fn vtable<F: Future + 'static, S: Schedule>() -> &'static Vtable {
         try_read_output: try_read_output::<F, S>,
         drop_join_handle_slow: drop_join_handle_slow::<F, S>,
         shutdown: shutdown::<F, S>,
+        defers_yield: S::DEFERS_YIELD,
     }
 }
 

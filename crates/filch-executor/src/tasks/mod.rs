@@ -107,6 +107,12 @@ pub trait Schedule: Sized + 'static {
     /// The task was woken (or cancelled while idle): queue it.
     fn schedule(&self, task: Notified<Self>);
 
+    /// Whether this scheduler takes a task's own `yield_now` through
+    /// [`yield_now`](Self::yield_now) (the worker scheduler defers it until
+    /// its other work ran; see `sched/worker.rs`). `false`: `yield_now`
+    /// keeps to wakers (the default).
+    const DEFERS_YIELD: bool = false;
+
     /// The task was woken during its own poll: queue it behind the others.
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
@@ -192,6 +198,11 @@ impl<S: 'static> Notified<S> {
     pub(crate) fn cancel_and_run(self) {
         self.0.raw.header().state.set_cancelled();
         self.run();
+    }
+
+    /// Whether this is the task whose header is `ptr`.
+    pub(crate) fn is(&self, ptr: *const Header) -> bool {
+        std::ptr::eq(self.0.raw.header_ptr().as_ptr(), ptr)
     }
 
     /// For queues that store raw pointers (the LIFO slot).

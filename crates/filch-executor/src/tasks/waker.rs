@@ -25,6 +25,12 @@ pub(crate) unsafe fn from_header(header: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(raw) }
 }
 
+/// Whether `waker` is a task waker (of any task of any filch runtime).
+#[inline]
+pub(crate) fn is_task_waker(waker: &Waker) -> bool {
+    std::ptr::eq(waker.vtable(), &WAKER_VTABLE)
+}
+
 fn raw(ptr: *const ()) -> RawTask {
     // SAFETY: the waker vtable is only ever paired with a non-null task
     // header pointer (see `from_header`).
