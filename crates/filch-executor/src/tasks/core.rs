@@ -8,6 +8,7 @@
 use super::{Id, JoinError, Schedule, state::State};
 use crate::loom::UnsafeCell;
 use crate::loom::atomic::AtomicU64;
+use std::alloc::Layout;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -180,22 +181,23 @@ impl<F: Future + 'static, S: Schedule> Cell<F, S> {
                 "Header::origin finds the origin right after the header"
             )
         };
-        // Written field by field into the uninitialised box: built whole,
-        // the cell (64-byte header, origin, core) would be assembled on the
+        // Written field by field into uninitialised memory: built whole, the
+        // cell (64-byte header, origin, core) would be assembled on the
         // stack and copied with `memcpy`, about 30 instructions per spawn.
-        let mut cell = Box::<Cell<F, S>>::new_uninit();
-        let p = cell.as_mut_ptr();
-        // SAFETY: `p` points to an allocation sized and aligned for
-        // `Cell<F, S>`, owned by `cell` and not yet shared. Each of the three
-        // fields is written exactly once, through raw field pointers (no
-        // reference to uninitialised memory is made), so afterwards every
-        // byte of the cell that its type requires is initialised and
-        // `assume_init` is sound. Should building a later field unwind (the
-        // clock read, say), `cell` is still a `Box<MaybeUninit<_>>`, which
-        // frees the memory without dropping anything in it: at worst the
-        // fields already written leak; uninitialised memory is never
-        // dropped or read.
-        let cell = unsafe {
+        // The memory comes from the cell cache (`alloc.rs`); `Harness::
+        // dealloc` gives it back with the same layout.
+        let p = super::alloc::allocate(Layout::new::<Cell<F, S>>())
+            .cast::<Cell<F, S>>()
+            .as_ptr();
+        // SAFETY: `p` points to a fresh allocation sized and aligned for
+        // `Cell<F, S>` (the cache's blocks have at least the layout asked
+        // for), not yet shared. Each of the three fields is written exactly
+        // once, through raw field pointers (no reference to uninitialised
+        // memory is made), so afterwards every byte of the cell that its
+        // type requires is initialised. Should building a later field
+        // unwind (the clock read, say), the memory and the fields already
+        // written leak; uninitialised memory is never dropped or read.
+        unsafe {
             (&raw mut (*p).header).write(Header {
                 state: State::new(refs),
                 polls: AtomicU64::new(0),
@@ -216,9 +218,9 @@ impl<F: Future + 'static, S: Schedule> Cell<F, S> {
                 join_waker: UnsafeCell::new(None),
                 stage: UnsafeCell::new(Stage::Running(future)),
             });
-            cell.assume_init()
-        };
-        NonNull::from(Box::leak(cell)).cast()
+        }
+        // SAFETY: `p` came from a non-null allocation.
+        unsafe { NonNull::new_unchecked(p) }.cast()
     }
 }
 

@@ -11,6 +11,7 @@ use super::core::{Cell, Core, Header, Stage, Vtable};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::{JoinError, Notified, Schedule, Task, TaskInfo, current, waker};
 use crate::diag::Diagnostics;
+use std::alloc::Layout;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -163,9 +164,20 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     }
 
     fn dealloc(self) {
+        /// Gives the memory back even if a field's destructor unwinds.
+        struct Release(NonNull<u8>, Layout);
+        impl Drop for Release {
+            fn drop(&mut self) {
+                // SAFETY: the cell's memory, from `alloc::allocate` with
+                // this layout (`Cell::allocate`); its fields are dropped or
+                // being dropped, and nothing reaches it any more.
+                unsafe { super::alloc::release(self.0, self.1) };
+            }
+        }
+        let _release = Release(self.cell.cast(), Layout::new::<Cell<F, S>>());
         // SAFETY: the last reference is gone; nobody else can reach the
-        // cell, which was allocated by `Box` in `Cell::new`.
-        drop(unsafe { Box::from_raw(self.cell.as_ptr()) });
+        // cell, which `Cell::allocate` initialised in full.
+        unsafe { std::ptr::drop_in_place(self.cell.as_ptr()) };
     }
 
     fn drop_reference(self) {

@@ -9,6 +9,7 @@
 //! (`Task`, `Notified`, `JoinHandle`) and the [`Schedule`] seam through which a
 //! task reaches whatever runs it; it must not know how queues work.
 
+mod alloc;
 mod core;
 pub(crate) mod current;
 mod error;

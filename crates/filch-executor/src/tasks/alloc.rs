@@ -1,0 +1,300 @@
+//! Where task cells come from and go back to: a recycling cache in front of
+//! the global allocator.
+//!
+//! Why: a task is often freed on another thread than the one that spawned
+//! it (spawned from outside or by one worker, completed on another). With
+//! glibc's allocator such a free takes the lock of the spawning thread's
+//! arena, which that thread holds for its own allocations, so spawn-heavy
+//! work between threads spends its time in futex waits on that lock
+//! (measured: 99 % of the futex calls of `spawn_many_local`, docs/
+//! benchmarks.md). Here a freed cell goes to the freeing thread's cache and
+//! moves between threads in batches through a global stock, one lock per
+//! batch of cells.
+//!
+//! Shape:
+//! * Cells up to [`MAX_POOLED`] bytes with an alignment of at most 16 are
+//!   pooled by size class (multiples of [`GRAIN`] bytes); every block of a
+//!   class has the class's layout, so any cell of that class fits any of
+//!   its blocks. Larger or more aligned cells go to the global allocator
+//!   directly.
+//! * Each thread keeps up to [`LOCAL_BYTES`] of free blocks per class (and
+//!   at least 8 blocks). An empty bin refills with up to half of that from
+//!   the class's global stock; a full one moves half of itself there. The
+//!   stock keeps at most [`STOCK_BYTES`] per class and frees the rest, so
+//!   what the cache holds after a burst is bounded: for a 256-byte cell,
+//!   16 KiB per thread and 64 KiB in the stock.
+//! * A thread's bins go to the stock (or are freed) when it exits; a cell
+//!   allocated or freed after its thread's cache is gone (during other
+//!   thread-local destructors) bypasses it.
+//!
+//! Not an atomic protocol: every block is owned by exactly one of a thread's
+//! bin (thread-local), a class stock (under its mutex) or a live cell.
+//! Under `cfg(loom)` the cache is bypassed, so models see plain allocations.
+//!
+//! This module must not know what a cell contains: it hands out and takes
+//! back memory for a layout.
+
+use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+use std::ptr::NonNull;
+
+/// Size classes are multiples of this many bytes.
+const GRAIN: usize = 16;
+/// Number of size classes.
+const CLASSES: usize = 64;
+/// The largest pooled cell.
+const MAX_POOLED: usize = GRAIN * CLASSES;
+/// The alignment of every pooled block (what glibc's `malloc` gives
+/// anyway: a larger one would go through `posix_memalign`).
+const BLOCK_ALIGN: usize = 16;
+/// Bytes of free blocks a thread keeps per class.
+const LOCAL_BYTES: usize = 16 << 10;
+/// Bytes of free blocks the stock keeps per class.
+const STOCK_BYTES: usize = 64 << 10;
+
+/// Free blocks a thread keeps of `class`.
+const fn local_cap(class: usize) -> usize {
+    let n = LOCAL_BYTES / ((class + 1) * GRAIN);
+    if n < 8 { 8 } else { n }
+}
+
+/// Blocks moved between a thread and the stock at once.
+const fn batch(class: usize) -> usize {
+    local_cap(class) / 2
+}
+
+/// Free blocks the stock keeps of `class`.
+const fn stock_cap(class: usize) -> usize {
+    let n = STOCK_BYTES / ((class + 1) * GRAIN);
+    if n < 16 { 16 } else { n }
+}
+
+/// A free block's address. Whoever holds it owns the memory.
+struct Block(NonNull<u8>);
+
+// SAFETY: a free block is memory nobody else refers to; handing the pointer
+// to another thread hands over that memory, as a `Box` would.
+unsafe impl Send for Block {}
+
+fn class_of(layout: Layout) -> Option<usize> {
+    (layout.align() <= BLOCK_ALIGN && layout.size() <= MAX_POOLED)
+        .then(|| layout.size().max(1).div_ceil(GRAIN) - 1)
+}
+
+fn class_layout(class: usize) -> Layout {
+    // Never fails: the size is a non-zero multiple of the alignment, far
+    // below `isize::MAX`.
+    Layout::from_size_align((class + 1) * GRAIN, BLOCK_ALIGN).expect("valid class layout")
+}
+
+fn system_alloc(layout: Layout) -> NonNull<u8> {
+    // SAFETY: every layout passed here has a non-zero size (a task header
+    // alone is 64 bytes; classes start at `GRAIN`).
+    let ptr = unsafe { alloc(layout) };
+    NonNull::new(ptr).unwrap_or_else(|| handle_alloc_error(layout))
+}
+
+/// Memory for a value of `layout`.
+#[inline]
+pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
+    match class_of(layout) {
+        Some(class) => imp::take(class).unwrap_or_else(|| system_alloc(class_layout(class))),
+        None => system_alloc(layout),
+    }
+}
+
+/// Gives back memory from [`allocate`] with the same `layout`.
+///
+/// # Safety
+/// `ptr` came from `allocate(layout)` and is not used afterwards.
+#[inline]
+pub(crate) unsafe fn release(ptr: NonNull<u8>, layout: Layout) {
+    match class_of(layout) {
+        Some(class) => imp::give(class, Block(ptr)),
+        // SAFETY: per the contract, `ptr` came from `system_alloc(layout)`.
+        None => unsafe { dealloc(ptr.as_ptr(), layout) },
+    }
+}
+
+/// Frees a pooled block for good.
+fn free_block(class: usize, block: Block) {
+    // SAFETY: every pooled block of `class` was allocated with
+    // `class_layout(class)` (`allocate`), and the caller owns it.
+    unsafe { dealloc(block.0.as_ptr(), class_layout(class)) }
+}
+
+#[cfg(not(loom))]
+mod imp {
+    use super::*;
+    use parking_lot::Mutex;
+    use std::cell::RefCell;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// The global stock of one class.
+    struct Stock {
+        blocks: Mutex<Vec<Block>>,
+        /// `blocks.len()`, written under the lock and read without it as a
+        /// hint: an empty or full stock is not locked for nothing. A stale
+        /// value only costs one refill or one kept block (never safety:
+        /// blocks move only under the lock).
+        len: AtomicUsize,
+    }
+
+    static STOCK: [Stock; CLASSES] = [const {
+        Stock {
+            blocks: Mutex::new(Vec::new()),
+            len: AtomicUsize::new(0),
+        }
+    }; CLASSES];
+
+    /// One thread's free blocks, per class.
+    struct Bins([Vec<Block>; CLASSES]);
+
+    impl Drop for Bins {
+        fn drop(&mut self) {
+            for (class, bin) in self.0.iter_mut().enumerate() {
+                if !bin.is_empty() {
+                    to_stock(class, bin.drain(..));
+                }
+            }
+        }
+    }
+
+    thread_local! {
+        static BINS: RefCell<Bins> = const { RefCell::new(Bins([const { Vec::new() }; CLASSES])) };
+    }
+
+    /// Moves `blocks` to the class's stock, freeing what does not fit
+    /// (outside the lock).
+    fn to_stock(class: usize, mut blocks: impl ExactSizeIterator<Item = Block>) {
+        let stock = &STOCK[class];
+        let cap = stock_cap(class);
+        if stock.len.load(Relaxed) < cap {
+            let mut kept = stock.blocks.lock();
+            let room = cap.saturating_sub(kept.len());
+            kept.extend(blocks.by_ref().take(room));
+            stock.len.store(kept.len(), Relaxed);
+        }
+        blocks.for_each(|block| free_block(class, block));
+    }
+
+    /// A free block of `class`, if this thread or the stock has one.
+    pub(super) fn take(class: usize) -> Option<NonNull<u8>> {
+        BINS.try_with(|bins| {
+            let mut bins = bins.try_borrow_mut().ok()?;
+            let bin = &mut bins.0[class];
+            if bin.is_empty() && STOCK[class].len.load(Relaxed) > 0 {
+                let stock = &STOCK[class];
+                let mut kept = stock.blocks.lock();
+                let from = kept.len().saturating_sub(batch(class));
+                bin.extend(kept.drain(from..));
+                stock.len.store(kept.len(), Relaxed);
+            }
+            bin.pop().map(|b| b.0)
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// Keeps a freed block of `class` for reuse.
+    pub(super) fn give(class: usize, block: Block) {
+        let kept = BINS.try_with(|bins| {
+            let Ok(mut bins) = bins.try_borrow_mut() else {
+                return Err(block);
+            };
+            let bin = &mut bins.0[class];
+            if bin.len() >= local_cap(class) {
+                let from = bin.len() - batch(class);
+                to_stock(class, bin.drain(from..));
+            } else if bin.capacity() == 0 {
+                bin.reserve_exact(local_cap(class));
+            }
+            bin.push(block);
+            Ok(())
+        });
+        match kept {
+            Ok(Ok(())) => {}
+            // The bins are borrowed (cannot happen: nothing here frees a
+            // cell) or gone with the thread: straight to the stock.
+            Ok(Err(block)) => to_stock(class, std::iter::once(block)),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Under loom the cache is bypassed: models see plain allocations.
+#[cfg(loom)]
+mod imp {
+    use super::*;
+
+    pub(super) fn take(_class: usize) -> Option<NonNull<u8>> {
+        None
+    }
+
+    pub(super) fn give(class: usize, block: Block) {
+        free_block(class, block);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_round_up_and_large_or_aligned_layouts_are_not_pooled() {
+        let l = |size, align| Layout::from_size_align(size, align).unwrap();
+        assert_eq!(class_of(l(1, 1)), Some(0));
+        assert_eq!(class_of(l(16, 8)), Some(0));
+        assert_eq!(class_of(l(17, 8)), Some(1));
+        assert_eq!(class_of(l(216, 8)), Some(13));
+        assert_eq!(class_layout(13).size(), 224);
+        assert_eq!(class_of(l(MAX_POOLED, 16)), Some(CLASSES - 1));
+        assert_eq!(class_of(l(MAX_POOLED + 1, 8)), None);
+        assert_eq!(class_of(l(64, 64)), None);
+    }
+
+    /// A freed block is handed out again, on this thread and, through the
+    /// stock, on another; blocks are never handed out twice at once.
+    #[test]
+    fn blocks_are_reused_within_and_across_threads() {
+        // A class no task cell of this crate's tests falls in, so other tests
+        // running meanwhile do not take the stock's blocks.
+        let layout = Layout::from_size_align(1000, 8).unwrap();
+        let a = allocate(layout);
+        // SAFETY: from `allocate(layout)`, not used again.
+        unsafe { release(a, layout) };
+        let b = allocate(layout);
+        assert_eq!(a, b, "this thread's bin hands the block back");
+
+        // Another thread frees more than its bin keeps: the surplus goes to
+        // the stock, where this thread finds it.
+        let class = class_of(layout).unwrap();
+        let (cap, batch) = (local_cap(class), batch(class));
+        let freed: Vec<usize> = std::thread::spawn(move || {
+            let blocks: Vec<NonNull<u8>> = (0..cap + batch).map(|_| allocate(layout)).collect();
+            let addrs = blocks.iter().map(|p| p.as_ptr() as usize).collect();
+            for p in blocks {
+                // SAFETY: from `allocate(layout)`, not used again.
+                unsafe { release(p, layout) };
+            }
+            addrs
+        })
+        .join()
+        .unwrap();
+        // Drain this thread's bin, then the next take refills from the
+        // stock, which holds blocks the other thread freed.
+        let mut held = vec![b];
+        let mut from_other = false;
+        for _ in 0..cap + 2 * batch {
+            let p = allocate(layout);
+            assert!(!held.contains(&p), "a block handed out twice");
+            from_other |= freed.contains(&(p.as_ptr() as usize));
+            held.push(p);
+        }
+        assert!(from_other, "no block came back through the stock");
+        for p in held {
+            // SAFETY: from `allocate(layout)`, not used again.
+            unsafe { release(p, layout) };
+        }
+    }
+}
