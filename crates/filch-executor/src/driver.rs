@@ -2,7 +2,7 @@
 //! plug into the workers' park loop without the executor knowing them.
 //!
 //! A runtime has at most one shared [`Park`] (the blocking part: for the I/O
-//! reactor, `Poller::wait`). The executor keeps it behind a lock that is the
+//! reactor, its epoll wait). The executor keeps it behind a lock that is the
 //! "one waiter at a time" rule: a worker with nothing to do try-locks it and,
 //! if it gets it, blocks in [`Park::park`]; the others block on their own
 //! condition variable. [`Driver::unpark`] wakes whichever worker is in

@@ -1,4 +1,4 @@
-//! The runtime's composite driver: the I/O reactor (whose `Poller::wait` is
+//! The runtime's composite driver: the I/O reactor (whose epoll wait is
 //! the blocking wait of the worker that holds the driver) and the timer
 //! wheels (one per worker).
 //!
