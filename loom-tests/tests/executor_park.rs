@@ -8,6 +8,8 @@
 //! built on loom primitives) and only assert what must hold once woken.
 
 mod common;
+#[path = "common/parkers.rs"]
+mod parkers;
 
 use common::model;
 use filch_executor::__loom::{DriverSlot, Idle, Parker, Unparker};
@@ -15,17 +17,10 @@ use filch_executor::{Driver, Park};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
+use parkers::{park_until, two_parkers_share};
 use std::sync::Arc as StdArc;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::time::Duration;
-
-/// Parks until `count` reaches `target`, as every user of a parker does
-/// (a return from `park` may be spurious).
-fn park_until(parker: &mut Parker, count: &AtomicUsize, target: usize) {
-    while count.load(Acquire) < target {
-        parker.park(None);
-    }
-}
 
 /// `rounds` times, another thread publishes a count and unparks, while the
 /// parker parks until it sees each count. Every unpark, before or while the
@@ -120,23 +115,7 @@ fn unpark_races_park_in_driver() {
 #[test]
 fn two_parkers_share_the_driver() {
     model("two_parkers_share_the_driver", || {
-        let slot = mock_driver();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut a = Parker::new(Some(slot.clone()));
-        let mut b = Parker::new(Some(slot));
-        let (ua, ub) = (a.unparker(), b.unparker());
-
-        let count2 = count.clone();
-        let th = thread::spawn(move || park_until(&mut b, &count2, 1));
-        let count3 = count.clone();
-        let waker = thread::spawn(move || {
-            count3.store(1, Release);
-            ua.unpark();
-            ub.unpark();
-        });
-        park_until(&mut a, &count, 1);
-        th.join().unwrap();
-        waker.join().unwrap();
+        two_parkers_share(mock_driver())
     });
 }
 

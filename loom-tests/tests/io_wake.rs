@@ -11,6 +11,8 @@
 //! parker blocked for good, which loom reports as a deadlock.
 
 mod common;
+#[path = "common/parkers.rs"]
+mod parkers;
 
 use common::model;
 use filch_executor::__loom::{DriverSlot, Parker};
@@ -19,8 +21,9 @@ use filch_io::__loom::WakeGate;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
+use parkers::{park_until, two_parkers_share};
 use std::sync::Arc as StdArc;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::Release;
 use std::time::Duration;
 
 /// The mock epoll instance: whether the eventfd's edge is pending.
@@ -75,13 +78,6 @@ fn reactor_slot() -> StdArc<DriverSlot> {
     ))
 }
 
-/// Parks until `count` reaches `target` (a return may be spurious).
-fn park_until(parker: &mut Parker, count: &AtomicUsize, target: usize) {
-    while count.load(Acquire) < target {
-        parker.park(None);
-    }
-}
-
 /// Two rounds of publish-and-unpark against a parker that blocks in the
 /// reactor: the gate coalesces each round's signal and re-opens after the
 /// wait that took it, so the second round's unpark still wakes the parker.
@@ -112,22 +108,7 @@ fn coalesced_wakes_are_not_lost() {
 #[test]
 fn two_parkers_share_the_gated_reactor() {
     model("two_parkers_share_the_gated_reactor", || {
-        let slot = reactor_slot();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut a = Parker::new(Some(slot.clone()));
-        let mut b = Parker::new(Some(slot));
-        let (ua, ub) = (a.unparker(), b.unparker());
-        let count2 = count.clone();
-        let th = thread::spawn(move || park_until(&mut b, &count2, 1));
-        let count3 = count.clone();
-        let waker = thread::spawn(move || {
-            count3.store(1, Release);
-            ua.unpark();
-            ub.unpark();
-        });
-        park_until(&mut a, &count, 1);
-        th.join().unwrap();
-        waker.join().unwrap();
+        two_parkers_share(reactor_slot())
     });
 }
 

@@ -141,6 +141,7 @@ impl WorkerRef {
     }
 
     /// Defers a yielding task's wake-up (see the module docs).
+    ///
     /// The running task's own waker (the common case) costs one atomic
     /// operation: the task is marked notified and held by `schedule_local`
     /// when its poll ends. Any other waker (a combinator's, a `!Send`

@@ -47,22 +47,27 @@ const MAX_POOLED: usize = GRAIN * CLASSES;
 /// anyway: a larger one would go through `posix_memalign`).
 const BLOCK_ALIGN: usize = 16;
 /// Bytes of free blocks a thread keeps per class.
+#[cfg(not(loom))]
 const LOCAL_BYTES: usize = 16 << 10;
 /// Bytes of free blocks the stock keeps per class.
+#[cfg(not(loom))]
 const STOCK_BYTES: usize = 64 << 10;
 
 /// Free blocks a thread keeps of `class`.
+#[cfg(not(loom))] // the cache is bypassed under loom
 const fn local_cap(class: usize) -> usize {
     let n = LOCAL_BYTES / ((class + 1) * GRAIN);
     if n < 8 { 8 } else { n }
 }
 
 /// Blocks moved between a thread and the stock at once.
+#[cfg(not(loom))] // the cache is bypassed under loom
 const fn batch(class: usize) -> usize {
     local_cap(class) / 2
 }
 
 /// Free blocks the stock keeps of `class`.
+#[cfg(not(loom))] // the cache is bypassed under loom
 const fn stock_cap(class: usize) -> usize {
     let n = STOCK_BYTES / ((class + 1) * GRAIN);
     if n < 16 { 16 } else { n }
