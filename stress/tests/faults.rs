@@ -675,17 +675,30 @@ fn descriptor_closed_behind_the_reactors_back() {
                     let (a, mut b) = filch::net::UnixStream::pair().unwrap();
                     let fd = a.as_raw_fd();
                     let a = Arc::new(filch::sync::Mutex::new(a));
+                    let waiting = Arc::new(std::sync::atomic::AtomicBool::new(false));
                     let mut reader = {
-                        let a = a.clone();
+                        let (a, waiting) = (a.clone(), waiting.clone());
                         filch::spawn(async move {
                             let mut a = a.lock().await;
                             let mut buf = [0u8; 8];
-                            a.read(&mut buf).await
+                            let mut read = std::pin::pin!(a.read(&mut buf));
+                            std::future::poll_fn(|cx| {
+                                let res = read.as_mut().poll(cx);
+                                if res.is_pending() {
+                                    waiting.store(true, SeqCst);
+                                }
+                                res
+                            })
+                            .await
                         })
                     };
-                    // Let the reader register its interest, then swap the
-                    // descriptor under it.
-                    for _ in 0..3 {
+                    // Let the reader register its interest (its read came
+                    // back `WouldBlock` and it waits for readiness), then
+                    // swap the descriptor under it. Swapped while its
+                    // `recv` is still in the kernel, the socket would live
+                    // until that call returns and could hand it the peer's
+                    // write below: a read that began before the swap.
+                    while !waiting.load(SeqCst) {
                         filch::yield_now().await;
                     }
                     // SAFETY: dup2 only takes descriptor numbers; both are open.
