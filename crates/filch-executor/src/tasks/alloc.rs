@@ -6,8 +6,8 @@
 //! glibc's allocator such a free takes the lock of the spawning thread's
 //! arena, which that thread holds for its own allocations, so spawn-heavy
 //! work between threads spends its time in futex waits on that lock
-//! (measured: 99 % of the futex calls of `spawn_many_local`, docs/
-//! benchmarks.md). Here a freed cell goes to the freeing thread's cache and
+//! (measured: 99 % of the futex calls of `spawn_many_local`, see
+//! `docs/benchmarks.md`). Here a freed cell goes to the freeing thread's cache and
 //! moves between threads in batches through a global stock, one lock per
 //! batch of cells.
 //!

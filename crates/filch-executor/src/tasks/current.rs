@@ -53,18 +53,14 @@ fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
 /// Otherwise `None`, and nothing happened.
 #[inline]
 pub(crate) fn wake_own_yield(waker: &std::task::Waker) -> Option<NonNull<Header>> {
-    let ptr = CURRENT.try_with(Cell::get).ok()?;
-    if ptr.is_null() || waker.data() != ptr.cast::<()>() || !super::waker::is_task_waker(waker) {
-        return None;
-    }
-    // SAFETY: as in `with_current`: the harness holds a reference for the
-    // length of the poll we are inside.
-    let header = unsafe { &*ptr };
-    if !header.vtable.defers_yield {
-        return None;
-    }
+    let header = with_current(|h| {
+        let own = std::ptr::eq(waker.data(), (h as *const Header).cast())
+            && super::waker::is_task_waker(waker)
+            && h.vtable.defers_yield;
+        own.then(|| NonNull::from(h))
+    })??;
     waker.wake_by_ref();
-    NonNull::new(ptr.cast_mut())
+    Some(header)
 }
 
 /// A snapshot of the task being polled on this thread, if any.
