@@ -808,7 +808,6 @@ fn spawn_from_destructors_and_wakers() {
                     spawned: spawned.clone(),
                     ran: ran.clone(),
                 };
-                let notify = Arc::new(filch::sync::Notify::new());
                 let mut joins = Vec::new();
                 for i in 0..waiters {
                     match i % 5 {
@@ -830,11 +829,17 @@ fn spawn_from_destructors_and_wakers() {
                             });
                         }
                         2 => {
+                            // One `Notify` per pair: permits do not
+                            // accumulate, so with one shared by all pairs two
+                            // `notify_one` calls while no waiter was
+                            // registered left one waiter pending forever
+                            // (seen once in 5 runs).
+                            let notify = Arc::new(filch::sync::Notify::new());
                             let n = notify.clone();
                             joins.push(filch::spawn(wrap(Box::pin(async move {
                                 n.notified().await;
                             }))));
-                            let n = notify.clone();
+                            let n = notify;
                             filch::spawn(async move {
                                 filch::yield_now().await;
                                 n.notify_one();
