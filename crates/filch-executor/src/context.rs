@@ -7,6 +7,7 @@
 
 use crate::Handle;
 use crate::sched::worker::WorkerRef;
+use crate::tasks::list::ReleaseBatch;
 use std::cell::{Cell, RefCell};
 use std::ptr;
 
@@ -16,6 +17,9 @@ struct Context {
     handle: RefCell<Option<Handle>>,
     /// The worker running on this thread, if any.
     worker: Cell<*const WorkerRef>,
+    /// Where tasks completed on this thread wait to leave the owned list
+    /// (a worker's, or a loom model's), if any.
+    releases: Cell<*const ReleaseBatch>,
     /// Inside a worker or a `block_on`: blocking on a runtime here would
     /// deadlock.
     in_runtime: Cell<bool>,
@@ -27,6 +31,7 @@ thread_local! {
         Context {
             handle: RefCell::new(None),
             worker: Cell::new(ptr::null()),
+            releases: Cell::new(ptr::null()),
             in_runtime: Cell::new(false),
         }
     };
@@ -40,6 +45,7 @@ loom::thread_local! {
     static CONTEXT: Context = Context {
         handle: RefCell::new(None),
         worker: Cell::new(ptr::null()),
+        releases: Cell::new(ptr::null()),
         in_runtime: Cell::new(false),
     };
 }
@@ -54,6 +60,44 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerRef>) -> R) -> R {
     // is cleared by that guard before the `WorkerRef` is dropped. Only this
     // thread reads it.
     f(unsafe { ptr.as_ref() })
+}
+
+/// Runs `f` with this thread's release batch, if any. Safe to call during
+/// thread teardown (then there is none).
+#[inline]
+pub(crate) fn with_release_batch<R>(f: impl FnOnce(Option<&ReleaseBatch>) -> R) -> R {
+    let ptr = CONTEXT
+        .try_with(|c| c.releases.get())
+        .unwrap_or(ptr::null());
+    // SAFETY: the pointer is set by `enter_release_batch` to a batch that
+    // outlives the guard it returns (the guard borrows it), and that guard,
+    // which its callers (the worker loop, the loom wrapper) hold in a local
+    // and never forget, clears it when dropped. Guards do not nest (entering
+    // asserts the slot is empty), so the pointer is null or the batch of
+    // the one live guard. Only this thread reads it.
+    f(unsafe { ptr.as_ref() })
+}
+
+/// Uninstalls the release batch when dropped.
+pub(crate) struct ReleaseBatchGuard<'a>(std::marker::PhantomData<&'a ReleaseBatch>);
+
+/// Makes `batch` where tasks completed on this thread wait for their release
+/// until the guard drops. One batch per thread at a time.
+pub(crate) fn enter_release_batch(batch: &ReleaseBatch) -> ReleaseBatchGuard<'_> {
+    CONTEXT.with(|c| {
+        assert!(
+            c.releases.get().is_null(),
+            "a thread has one release batch at a time"
+        );
+        c.releases.set(batch);
+    });
+    ReleaseBatchGuard(std::marker::PhantomData)
+}
+
+impl Drop for ReleaseBatchGuard<'_> {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.releases.set(ptr::null()));
+    }
 }
 
 /// Runs `f` with the handle of the runtime this thread is in, if any.

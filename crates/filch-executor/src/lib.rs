@@ -123,6 +123,44 @@ pub mod __loom {
         }
     }
 
+    /// A worker's batch of completed tasks waiting to leave the owned list
+    /// (`tasks/list.rs`, `ReleaseBatch`), for a model thread that plays a
+    /// worker: tasks it runs with [`run_queued`](Self::run_queued) release
+    /// through it. It defers every task (a worker defers those of other
+    /// shards; under loom there is one shard). One per handle; flush it
+    /// before dropping it. Like a worker, it holds the runtime alive.
+    pub struct ModelBatch {
+        batch: crate::tasks::list::ReleaseBatch,
+        handle: crate::Handle,
+    }
+
+    impl std::fmt::Debug for ModelBatch {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("ModelBatch")
+        }
+    }
+
+    impl ModelBatch {
+        /// A batch for `handle`'s owned list.
+        pub fn new(handle: &crate::Handle) -> ModelBatch {
+            ModelBatch {
+                batch: crate::tasks::list::ReleaseBatch::new(&handle.shared.owned, 0, None),
+                handle: handle.clone(),
+            }
+        }
+
+        /// [`run_queued`] with this batch installed, as on a worker thread.
+        pub fn run_queued(&self) -> bool {
+            let _batch = crate::context::enter_release_batch(&self.batch);
+            run_queued(&self.handle)
+        }
+
+        /// Releases the kept tasks, as a worker does before it parks.
+        pub fn flush(&self) {
+            self.batch.flush(&self.handle.shared.owned);
+        }
+    }
+
     /// What dropping an `Executor` does once its workers have stopped:
     /// stop, cancel and drain every task, shut the drivers down, wait for
     /// the blocking pool.

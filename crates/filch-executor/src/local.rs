@@ -300,7 +300,7 @@ impl LocalSlot {
             };
             let shared = Arc::new(LocalShared {
                 inbox: Inbox::default(),
-                owned: OwnedTasks::new(1),
+                owned: OwnedTasks::new(1, 0),
                 owner,
                 shared: NonNull::from(&*self.handle.shared),
             });

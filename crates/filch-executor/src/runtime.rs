@@ -255,7 +255,7 @@ impl Builder {
     }
 
     /// Debug mode: report every task poll that takes longer than
-    /// `threshold` (asyncio's "Executing <Task> took 0.5 seconds"), with the
+    /// `threshold` (asyncio's `Executing <Task> took 0.5 seconds`), with the
     /// task's id, name and spawn location, once the poll returns; and have a
     /// watchdog thread report a poll that is *still* running past it (a task
     /// stuck in blocking code), without stopping it. Reports go to the hook

@@ -742,3 +742,62 @@ fn futures_lite_block_on<F: Future>(f: F) -> F::Output {
         std::thread::yield_now();
     }
 }
+
+/// A worker releases the tasks of other owned-list shards in batches; a
+/// task waiting in a batch has completed and must not be counted or listed
+/// as alive, even while its worker is too busy to park (which would flush
+/// the batch). The loom model `executor_release_batch` checks the count's
+/// consistency against a racing flush.
+#[test]
+fn a_joined_task_is_not_alive_while_its_release_waits() {
+    let rt = Builder::new()
+        .worker_threads(2)
+        .block_on_runs_tasks(false)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let busy: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            // Wakes itself instead of `yield_now` (after which a worker
+            // runs its park step, which flushes the batch): always runnable,
+            // so its worker never parks.
+            rt.spawn(std::future::poll_fn(move |cx: &mut Context<'_>| {
+                if stop.load(SeqCst) {
+                    return Poll::Ready(());
+                }
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }))
+        })
+        .collect();
+    let busy_ids: Vec<_> = busy.iter().map(|h| h.id()).collect();
+    for i in 0..200usize {
+        // Spawned from outside: bound to a shard chosen by task id, mostly
+        // not the shard of the worker that runs it.
+        let h = rt.spawn(async move { i });
+        let id = h.id();
+        assert_eq!(rt.block_on(h).unwrap(), i);
+        // The count drops just after the join sees the task complete (the
+        // harness publishes completion, then releases): waited for, not
+        // asserted at once. A task kept in a batch stays counted until
+        // its worker parks, which these busy workers never do, so a
+        // miscount fails here.
+        wait_until(&format!("task {i} to leave the count"), || {
+            rt.handle().num_alive_tasks() == 2
+        });
+        let listed: Vec<_> = rt.handle().tasks().iter().map(|t| t.id()).collect();
+        assert!(!listed.contains(&id), "task {i} listed after it completed");
+        assert!(busy_ids.iter().all(|b| listed.contains(b)), "{listed:?}");
+    }
+    assert_eq!(rt.handle().metrics().spawned_tasks(), 202);
+    stop.store(true, SeqCst);
+    for h in busy {
+        rt.block_on(h).unwrap();
+    }
+    wait_until("the workers to park", || {
+        rt.handle().num_unparked_workers() == 0
+    });
+    assert_eq!(rt.handle().num_alive_tasks(), 0);
+    assert!(rt.handle().tasks().is_empty());
+}

@@ -242,6 +242,33 @@ impl Schedule for SchedRef {
         // SAFETY: the list hands its reference to the caller.
         Some(unsafe { Task::from_raw(raw.header_ptr()) })
     }
+
+    #[inline]
+    fn defer_release(&self, task: &Task<Self>) -> bool {
+        // On one of our workers, a task of another shard waits in the
+        // worker's batch (`ReleaseBatch`).
+        context::with_release_batch(|batch| {
+            let Some(batch) = batch else { return false };
+            // SAFETY: as in `release`, which this replaces.
+            let shared = unsafe { self.0.as_ref() };
+            batch.is_for(&shared.owned) && batch.defer(&shared.owned, task.raw())
+        })
+    }
+
+    fn keep_for_release(&self, task: Task<Self>) {
+        context::with_release_batch(|batch| {
+            // SAFETY: `defer_release` accepted the task on this thread, from
+            // this thread's batch, and the harness calls this before it
+            // returns: the batch is still installed, and its owner (a
+            // worker, or a loom model's batch) holds an `Arc` of `Shared`
+            // for as long as the batch exists.
+            let shared = unsafe { self.0.as_ref() };
+            match batch {
+                Some(batch) => batch.keep(&shared.owned, task.into_raw()),
+                None => unreachable!("a deferred release found no batch"),
+            }
+        });
+    }
 }
 
 fn schedule_task(ptr: NonNull<Shared>, task: Notified<SchedRef>, is_yield: bool) {
@@ -282,7 +309,7 @@ impl Shared {
             remotes,
             injector: Injector::new(),
             idle: Idle::new(n),
-            owned: OwnedTasks::new(n * 4),
+            owned: OwnedTasks::new(n * 4, n),
             driver,
             blocking,
             config,
@@ -345,10 +372,10 @@ impl Shared {
     {
         let id = Id::next();
         let worker = worker.filter(|w| std::ptr::eq(w.shared_ptr(), Arc::as_ptr(self)));
-        let shard = self.owned.shard_for(match worker {
-            Some(w) => w.index as u64,
-            None => id.as_u64(),
-        });
+        let shard = match worker {
+            Some(w) => self.owned.shard_for_worker(w.index),
+            None => self.owned.shard_for_outside(id.as_u64()),
+        };
         let spawn_meta = SpawnMeta {
             id,
             shard,

@@ -34,6 +34,7 @@ use crate::diag::timing::EnterSlot;
 use crate::driver::WorkerDriver;
 use crate::local::{LocalSchedule, LocalSlot, OwnerKind};
 use crate::park::Parker;
+use crate::tasks::list::ReleaseBatch;
 use crate::tasks::panic_message;
 use crate::tasks::{Header, Notified};
 use crate::{Handle, context};
@@ -84,6 +85,9 @@ pub(crate) struct WorkerRef {
     local_schedules: Cell<u64>,
     /// This worker's `!Send` tasks (`spawn_local`), if it ever had one.
     pinned: LocalSlot,
+    /// Completed tasks of other owned-list shards, released in batches;
+    /// installed in the thread's context for the worker's lifetime.
+    releases: ReleaseBatch,
 }
 
 impl WorkerRef {
@@ -120,6 +124,13 @@ impl WorkerRef {
             }
             None => self.ensure_lifo_watcher(),
         }
+    }
+
+    /// Releases the completed tasks the batch kept: before the worker parks
+    /// and when it stops (shutdown's `close_and_shutdown_all` runs after
+    /// the workers stopped and so finds every completed task released).
+    pub(crate) fn flush_releases(&self) {
+        self.releases.flush(&self.shared.owned);
     }
 
     fn notify_push(&self) {
@@ -274,8 +285,14 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         yield_mark: Cell::new(std::ptr::null()),
         local_schedules: Cell::new(0),
         pinned: LocalSlot::new(handle.clone(), OwnerKind::Worker(index)),
+        releases: ReleaseBatch::new(
+            &handle.shared.owned,
+            index,
+            Some(handle.shared.owned.shard_for_worker(index)),
+        ),
     };
     let _worker = context::enter_worker(&worker);
+    let _releases = context::enter_release_batch(&worker.releases);
     // Dropped after the loop ends (declared after `_worker`): the worker's
     // `!Send` tasks are cancelled here, on their own thread.
     let _pinned = worker.pinned.enter();
@@ -321,6 +338,8 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
     if let Some(driver) = core.driver.as_mut() {
         driver.shutdown();
     }
+    // Last: nothing completes a task on this thread after this.
+    worker.flush_releases();
 }
 
 impl Core {
@@ -500,6 +519,8 @@ impl Core {
     }
 
     fn park(&mut self, w: &WorkerRef) {
+        // A parked worker keeps no completed task (`ReleaseBatch`).
+        w.flush_releases();
         if w.has_deferred() {
             // Nothing else to do: the yielded tasks run now.
             self.dispatch_events(w, |_| w.wake_deferred());

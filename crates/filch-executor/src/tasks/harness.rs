@@ -124,11 +124,17 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
     /// releases the references of the poller (and of the list).
     fn complete(self) {
         let snapshot = self.header().state.transition_to_complete();
-        // Leave the owned list before waking the joiner, so that a joiner
-        // that wakes up no longer counts the task as alive. Nothing below
-        // touches the scheduler.
+        // Leave the owned list (or the count of live tasks, for a release
+        // the scheduler batches) before waking the joiner, so that a joiner
+        // that wakes up no longer counts the task as alive. Below, only
+        // `keep_for_release` touches the scheduler.
         let me = ManuallyDrop::new(self.task_for_held_ref());
-        let released = self.core().scheduler.release(&me);
+        let deferred = self.core().scheduler.defer_release(&me);
+        let released = if deferred {
+            None
+        } else {
+            self.core().scheduler.release(&me)
+        };
         // User code runs here (the output's destructor, the join waker), so
         // it is contained like a poll.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -150,6 +156,15 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
             }
         }));
 
+        if deferred {
+            // The scheduler takes our reference; the task stays allocated
+            // until its batch is flushed, which `keep_for_release` does
+            // (when full) before it takes this task.
+            self.core()
+                .scheduler
+                .keep_for_release(ManuallyDrop::into_inner(me));
+            return;
+        }
         let count = match released {
             Some(task) => {
                 // The list's reference is released with ours, in one step.

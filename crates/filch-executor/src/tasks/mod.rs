@@ -120,8 +120,27 @@ pub trait Schedule: Sized + 'static {
     }
 
     /// The task completed: take it out of the owned list, returning the
-    /// list's reference if it held one.
+    /// list's reference if it held one. Not called if
+    /// [`defer_release`](Self::defer_release) returned true.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// Asked first when the task completed, before its joiner is woken:
+    /// true if the scheduler releases it later, in a batch. It must then no
+    /// longer count the task as alive, and the harness, once it no longer
+    /// touches the task, hands its reference to
+    /// [`keep_for_release`](Self::keep_for_release) instead of dropping it.
+    /// The default: false, release in place.
+    fn defer_release(&self, task: &Task<Self>) -> bool {
+        let _ = task;
+        false
+    }
+
+    /// Takes the harness's reference to a task whose release
+    /// [`defer_release`](Self::defer_release) accepted. Only called after
+    /// it returned true; the default releases in place.
+    fn keep_for_release(&self, task: Task<Self>) {
+        drop(self.release(&task));
+    }
 
     /// The runtime's diagnostics if polls are timed (debug mode), asked
     /// before every poll: `None` (the default) costs one branch.

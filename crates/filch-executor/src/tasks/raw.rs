@@ -42,6 +42,13 @@ impl RawTask {
         }
     }
 
+    /// Releases `n` references at once, deallocating on the last.
+    pub(crate) fn drop_references(self, n: usize) {
+        if n > 0 && self.header().state.transition_to_terminal(n) {
+            self.dealloc();
+        }
+    }
+
     fn dealloc(self) {
         let vtable = self.header().vtable;
         // SAFETY: the last reference was just released.
