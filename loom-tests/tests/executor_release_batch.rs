@@ -15,45 +15,21 @@
 //! the list drops each future exactly once and leaves nothing alive.
 
 mod common;
+#[path = "common/probe.rs"]
+mod probe;
 
 use common::model;
 use filch_executor::__loom::{ModelBatch, handle_without_workers, run_queued, shut_down};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use loom::thread;
-use std::future::Future;
-use std::pin::Pin;
+use probe::{Counted, Probe};
 use std::sync::Arc as StdArc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll};
+use std::sync::atomic::Ordering::SeqCst;
 
-/// Ready at its first poll, or forever pending; counts its drops.
-struct Counted {
-    drops: StdArc<AtomicUsize>,
-    pending: bool,
-}
-
-impl Future for Counted {
-    type Output = u32;
-
-    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<u32> {
-        if self.pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(7)
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
-    }
-}
-
-fn counted(drops: &StdArc<AtomicUsize>, pending: bool) -> Counted {
+fn counted(probe: &StdArc<Probe>, pending: bool) -> Counted {
     Counted {
-        drops: drops.clone(),
+        probe: probe.clone(),
         pending,
     }
 }
@@ -67,10 +43,10 @@ fn counted(drops: &StdArc<AtomicUsize>, pending: bool) -> Counted {
 fn a_deferred_release_is_not_counted_alive() {
     model("a_deferred_release_is_not_counted_alive", || {
         let handle = handle_without_workers(1);
-        let drops = StdArc::new(AtomicUsize::new(0));
-        let pending = handle.spawn(counted(&drops, true));
+        let probe = StdArc::new(Probe::default());
+        let pending = handle.spawn(counted(&probe, true));
         assert!(run_queued(&handle));
-        let ready = handle.spawn(counted(&drops, false));
+        let ready = handle.spawn(counted(&probe, false));
         let deferred = Arc::new(AtomicBool::new(false));
         let worker = {
             let (handle, deferred) = (handle.clone(), deferred.clone());
@@ -90,10 +66,10 @@ fn a_deferred_release_is_not_counted_alive() {
         worker.join().unwrap();
         assert_eq!(loom::future::block_on(ready).unwrap(), 7);
         assert_eq!(handle.num_alive_tasks(), 1);
-        assert_eq!(drops.load(SeqCst), 1);
+        assert_eq!(probe.drops.load(SeqCst), 1);
         shut_down(&handle);
         assert!(loom::future::block_on(pending).unwrap_err().is_cancelled());
-        assert_eq!(drops.load(SeqCst), 2);
+        assert_eq!(probe.drops.load(SeqCst), 2);
         assert_eq!(handle.num_alive_tasks(), 0);
     });
 }
@@ -106,11 +82,11 @@ fn a_deferred_release_is_not_counted_alive() {
 fn a_full_batch_flushes_itself() {
     model("a_full_batch_flushes_itself", || {
         let handle = handle_without_workers(1);
-        let drops = StdArc::new(AtomicUsize::new(0));
+        let probe = StdArc::new(Probe::default());
         let joins = [
-            handle.spawn(counted(&drops, false)),
-            handle.spawn(counted(&drops, false)),
-            handle.spawn(counted(&drops, false)),
+            handle.spawn(counted(&probe, false)),
+            handle.spawn(counted(&probe, false)),
+            handle.spawn(counted(&probe, false)),
         ];
         let worker = {
             let handle = handle.clone();
@@ -127,7 +103,7 @@ fn a_full_batch_flushes_itself() {
         }
         worker.join().unwrap();
         assert_eq!(handle.num_alive_tasks(), 0);
-        assert_eq!(drops.load(SeqCst), 3);
+        assert_eq!(probe.drops.load(SeqCst), 3);
         shut_down(&handle);
     });
 }
@@ -142,8 +118,8 @@ fn a_full_batch_flushes_itself() {
 fn a_batch_flush_races_shutdown() {
     model("a_batch_flush_races_shutdown", || {
         let handle = handle_without_workers(1);
-        let drops = StdArc::new(AtomicUsize::new(0));
-        let join = handle.spawn(counted(&drops, false));
+        let probe = StdArc::new(Probe::default());
+        let join = handle.spawn(counted(&probe, false));
         let worker = {
             let handle = handle.clone();
             thread::spawn(move || {
@@ -158,7 +134,7 @@ fn a_batch_flush_races_shutdown() {
             Ok(v) => assert_eq!(v, 7),
             Err(e) => assert!(e.is_cancelled()),
         }
-        assert_eq!(drops.load(SeqCst), 1);
+        assert_eq!(probe.drops.load(SeqCst), 1);
         assert_eq!(handle.num_alive_tasks(), 0);
     });
 }

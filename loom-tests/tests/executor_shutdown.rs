@@ -18,50 +18,18 @@
 //! wake that never lands would be reported by loom as a livelock.
 
 mod common;
+#[path = "common/probe.rs"]
+mod probe;
 
 use common::model;
 use filch_executor::__loom::{handle_without_workers, run_queued, shut_down};
 use loom::thread;
+use probe::{Counted, Probe};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc as StdArc;
-use std::sync::Mutex as StdMutex;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Waker};
-
-#[derive(Default)]
-struct Probe {
-    polls: AtomicUsize,
-    drops: AtomicUsize,
-    waker: StdMutex<Option<Waker>>,
-}
-
-/// Ready at its first poll, or pending (leaving a waker clone in the
-/// probe) when `pending`.
-struct Counted {
-    probe: StdArc<Probe>,
-    pending: bool,
-}
-
-impl Future for Counted {
-    type Output = u32;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
-        self.probe.polls.fetch_add(1, SeqCst);
-        if self.pending {
-            *self.probe.waker.lock().unwrap() = Some(cx.waker().clone());
-            Poll::Pending
-        } else {
-            Poll::Ready(7)
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.probe.drops.fetch_add(1, SeqCst);
-    }
-}
+use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll};
 
 /// A spawn from another thread races the shutdown: the task is refused
 /// (the list was closed) and dropped by the spawner, or bound before the
