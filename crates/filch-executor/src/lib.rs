@@ -126,8 +126,8 @@ pub mod __loom {
     /// A worker's batch of completed tasks waiting to leave the owned list
     /// (`tasks/list.rs`, `ReleaseBatch`), for a model thread that plays a
     /// worker: tasks it runs with [`run_queued`](Self::run_queued) release
-    /// through it. It defers every task (a worker defers those of other
-    /// shards; under loom there is one shard). One per handle; flush it
+    /// through it. It defers every task (a worker defers those of the other
+    /// workers' shards; under loom there is one shard). One per handle; flush it
     /// before dropping it. Like a worker, it holds the runtime alive.
     pub struct ModelBatch {
         batch: crate::tasks::list::ReleaseBatch,

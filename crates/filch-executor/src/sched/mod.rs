@@ -14,7 +14,9 @@
 //! transition proved the task was not complete, so `Shared` is alive at that
 //! moment; a wake from a thread that is not one of our workers then takes its
 //! own strong count for the push and the wake-up it does. After completion a
-//! task never touches `Shared` again (wakes of a complete task do nothing).
+//! task touches `Shared` only to hand a deferred release to its worker's
+//! batch (`keep_for_release`, on that worker, whose own `Arc` keeps `Shared`
+//! alive); wakes of a complete task do nothing.
 //!
 //! Owns queueing and worker wake-ups; the worker loop is in `worker.rs`, the
 //! idle bookkeeping in `idle.rs`.
