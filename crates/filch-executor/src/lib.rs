@@ -74,6 +74,14 @@ pub mod __loom {
     pub use crate::tasks::Id;
     pub use crate::tasks::{JoinHandle, Notified, Schedule, Task, new_unbound};
 
+    /// What `yield_now` does on a worker for the task being polled: if
+    /// `waker` is that task's own and its scheduler defers yields, marks the
+    /// poll as yielded (the harness then notifies the task as it goes idle)
+    /// and returns true.
+    pub fn own_yield(waker: &std::task::Waker) -> bool {
+        crate::tasks::current::wake_own_yield(waker).is_some()
+    }
+
     /// A fresh task id, for `new_unbound`.
     pub fn next_id() -> Id {
         Id::next()

@@ -11,33 +11,65 @@ use super::{Id, TaskInfo};
 use std::cell::Cell;
 use std::ptr::{self, NonNull};
 
+/// The task being polled, and whether it yielded to its own scheduler
+/// during this poll ([`wake_own_yield`]).
+#[derive(Clone, Copy)]
+struct Current {
+    task: *const Header,
+    own_yield: bool,
+}
+
 thread_local! {
-    static CURRENT: Cell<*const Header> = const { Cell::new(ptr::null()) };
+    static CURRENT: Cell<Current> = const {
+        Cell::new(Current {
+            task: ptr::null(),
+            own_yield: false,
+        })
+    };
 }
 
 /// Makes `header` the current task until dropped.
-pub(crate) struct Enter(*const Header);
+pub(crate) struct Enter(Current);
 
 impl Enter {
     #[inline]
     pub(crate) fn new(header: NonNull<Header>) -> Enter {
-        Enter(
-            CURRENT
-                .try_with(|c| c.replace(header.as_ptr()))
-                .unwrap_or(ptr::null()),
-        )
+        let now = Current {
+            task: header.as_ptr(),
+            own_yield: false,
+        };
+        Enter(CURRENT.try_with(|c| c.replace(now)).unwrap_or(Current {
+            task: ptr::null(),
+            own_yield: false,
+        }))
+    }
+
+    /// Whether the task yielded to its own scheduler during this poll;
+    /// clears the mark. Called by the harness when the poll returned
+    /// `Pending`, before the task goes idle.
+    #[inline]
+    pub(crate) fn take_own_yield(&self) -> bool {
+        CURRENT
+            .try_with(|c| {
+                let mut cur = c.get();
+                let yielded = std::mem::replace(&mut cur.own_yield, false);
+                c.set(cur);
+                yielded
+            })
+            .unwrap_or(false)
     }
 }
 
 impl Drop for Enter {
     #[inline]
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.0));
+        let prev = self.0;
+        let _ = CURRENT.try_with(|c| c.set(prev));
     }
 }
 
 fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
-    let ptr = CURRENT.try_with(Cell::get).ok()?;
+    let ptr = CURRENT.try_with(|c| c.get().task).ok()?;
     // SAFETY: the pointer is set only for the length of a poll by the
     // harness, which holds a reference to the task for that long, and it is
     // read only on this thread, inside that poll.
@@ -47,10 +79,11 @@ fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
 
 /// If `waker` is the waker of the task being polled on this thread and
 /// that task's scheduler defers yields (`Schedule::DEFERS_YIELD`), marks the
-/// task notified (it is running, so that is all a wake does: one atomic
-/// operation, no reference taken) and returns its header; the scheduler's
-/// `yield_now` then receives it when the poll returns `Pending`.
-/// Otherwise `None`, and nothing happened.
+/// poll as yielded and returns the task's header: when the poll returns
+/// `Pending` the harness goes idle and notified in one transition (what a
+/// `wake_by_ref` during the poll and the transition to idle do in two), and
+/// the scheduler's `yield_now` receives the task. Otherwise `None`, and
+/// nothing happened.
 #[inline]
 pub(crate) fn wake_own_yield(waker: &std::task::Waker) -> Option<NonNull<Header>> {
     let header = with_current(|h| {
@@ -59,7 +92,11 @@ pub(crate) fn wake_own_yield(waker: &std::task::Waker) -> Option<NonNull<Header>
             && h.vtable.defers_yield;
         own.then(|| NonNull::from(h))
     })??;
-    waker.wake_by_ref();
+    let _ = CURRENT.try_with(|c| {
+        let mut cur = c.get();
+        cur.own_yield = true;
+        c.set(cur);
+    });
     Some(header)
 }
 

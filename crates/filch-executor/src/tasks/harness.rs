@@ -92,7 +92,7 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                         unsafe { core.store_output(output) };
                         self.complete();
                     }
-                    Poll::Pending => self.transition_to_idle(),
+                    Poll::Pending => self.transition_to_idle(_current.take_own_yield()),
                 }
             }
             TransitionToRunning::Cancelled => {
@@ -104,8 +104,10 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    fn transition_to_idle(self) {
-        match self.header().state.transition_to_idle() {
+    /// The poll returned `Pending`; `own_yield`: the task yielded to its
+    /// own scheduler during it, which notifies it in the same transition.
+    fn transition_to_idle(self, own_yield: bool) {
+        match self.header().state.transition_to_idle(own_yield) {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
                 // Woken during its own poll: it goes behind the others.

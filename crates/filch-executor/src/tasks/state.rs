@@ -156,8 +156,10 @@ impl State {
         })
     }
 
-    /// Called by the poller after the future returned `Pending`.
-    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
+    /// Called by the poller after the future returned `Pending`; `notify`
+    /// also marks the task notified (its own yield), as a `wake_by_ref`
+    /// during the poll would have.
+    pub(crate) fn transition_to_idle(&self, notify: bool) -> TransitionToIdle {
         self.fetch_update_action(|curr| {
             debug_assert!(curr.is_running());
             if curr.is_cancelled() {
@@ -165,6 +167,11 @@ impl State {
             }
             let mut next = curr;
             next.0 &= !RUNNING;
+            if notify {
+                // The task's own yield: woken during its poll, as by a
+                // `wake_by_ref`, in this same step.
+                next.0 |= NOTIFIED;
+            }
             let action = if next.is_notified() {
                 // The poller's reference becomes the new `Notified`.
                 TransitionToIdle::OkNotified
