@@ -18,7 +18,7 @@ mod common;
 
 use common::model;
 use filch_executor::__loom::{
-    JoinHandle, Notified, Reporter, Schedule, Task, new_unbound, next_id,
+    JoinHandle, Notified, Reporter, Schedule, Task, new_unbound, next_id, own_yield,
 };
 use filch_executor::JoinError;
 use filch_executor::debug::{Report, UnhandledPanic};
@@ -56,6 +56,17 @@ struct Probe {
 impl Probe {
     fn new() -> StdArc<Probe> {
         StdArc::default()
+    }
+
+    /// Waits (yielding to the other model threads) until the first poll
+    /// left its waker, and takes it.
+    fn wait_for_waker(&self) -> Waker {
+        loop {
+            if let Some(w) = self.waker.lock().unwrap().take() {
+                return w;
+            }
+            thread::yield_now();
+        }
     }
 
     /// Takes the waker the first poll left. Nothing inside the std lock
@@ -116,6 +127,10 @@ enum Behavior {
     /// The first poll wakes the task by reference and returns `Pending`
     /// (the `yield_now` pattern); the second poll is ready.
     YieldOnce,
+    /// The first poll leaves a clone of its waker in the probe, yields to
+    /// its own scheduler (what `yield_now` does on a worker:
+    /// `__loom::own_yield`) and returns `Pending`; the second is ready.
+    OwnYieldOnce,
     /// Never ready; keeps no waker.
     Forever,
     /// Panics in its first poll (with [`EXPECTED_PANIC`]).
@@ -175,6 +190,15 @@ impl Future for TestFuture {
                 }
                 n > 0
             }
+            Behavior::OwnYieldOnce => {
+                if n == 0 {
+                    let waker = cx.waker().clone();
+                    let prev = probe.waker.lock().unwrap().replace(waker);
+                    assert!(prev.is_none());
+                    assert!(own_yield(cx.waker()), "the task's own waker");
+                }
+                n > 0
+            }
             Behavior::Forever => false,
             Behavior::Panic => {
                 probe.polling.store(false, SeqCst);
@@ -208,6 +232,12 @@ struct Sched {
 }
 
 impl Schedule for Sched {
+    /// As the worker scheduler: a task's own yield (`__loom::own_yield`)
+    /// is taken in the transition to idle. Only [`Behavior::OwnYieldOnce`]
+    /// yields that way; a plain `wake_by_ref` during the poll is the same
+    /// for every scheduler.
+    const DEFERS_YIELD: bool = true;
+
     fn reporter(&self) -> Option<&StdArc<Reporter>> {
         self.reporter.as_ref()
     }
@@ -743,6 +773,70 @@ fn observed_panic_is_not_reported() {
         drop(err);
         drop(join);
         assert_eq!(reports.load(SeqCst), 0, "an observed panic is not reported");
+        probe.assert_task_released();
+        jw.assert_all_dropped();
+    });
+}
+
+/// A task's own yield (`OwnYieldOnce`: only the poll is marked, and the
+/// transition to idle sets `NOTIFIED` as it clears `RUNNING`) raced by a
+/// `wake_by_ref` from another thread during that poll or the next: the two
+/// merge into one reschedule wherever they meet, so the task is polled
+/// exactly twice, through `yield_now` once, and completes.
+#[test]
+fn own_yield_merges_with_a_racing_wake() {
+    model("own_yield_merges_with_a_racing_wake", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::OwnYieldOnce);
+        let th = {
+            let probe = probe.clone();
+            thread::spawn(move || {
+                let waker = probe.wait_for_waker();
+                waker.wake_by_ref();
+                drop(waker);
+            })
+        };
+        rq.run_all();
+        th.join().unwrap();
+        rq.run_all();
+        assert_eq!(probe.polls.load(SeqCst), 2);
+        assert_eq!(probe.yields.load(SeqCst), 1);
+        assert_completed(&probe, join);
+    });
+}
+
+/// A task's own yield raced by a cancel from another thread: cancelled at
+/// the transition to idle or at its next run (polled once), or completed
+/// first (polled twice); the future is dropped once either way.
+#[test]
+fn own_yield_races_a_cancel() {
+    model("own_yield_races_a_cancel", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::OwnYieldOnce);
+        let th = {
+            let probe = probe.clone();
+            thread::spawn(move || {
+                drop(probe.wait_for_waker());
+                join.cancel();
+                join
+            })
+        };
+        rq.run_all();
+        let join = th.join().unwrap();
+        rq.run_all();
+        let jw = StdArc::new(JoinWaker::default());
+        let (mut join, first) = join_from(join, &jw);
+        match join_result(first, &mut join, &jw) {
+            Ok(out) => {
+                assert_eq!(probe.polls.load(SeqCst), 2);
+                drop(out);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected join error: {e}");
+                assert_eq!(probe.polls.load(SeqCst), 1);
+            }
+        }
+        drop(join);
         probe.assert_task_released();
         jw.assert_all_dropped();
     });
