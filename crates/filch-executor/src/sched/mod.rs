@@ -261,9 +261,10 @@ impl Schedule for SchedRef {
         context::with_release_batch(|batch| {
             // SAFETY: `defer_release` accepted the task on this thread, from
             // this thread's batch, and the harness calls this before it
-            // returns: the batch is still installed, and its owner (a
-            // worker, or a loom model's batch) holds an `Arc` of `Shared`
-            // for as long as the batch exists.
+            // returns: the batch is still installed, and while it is, its
+            // owner (a worker's `WorkerRef`, or a loom `ModelBatch`) holds
+            // an `Arc` of `Shared` (the worker uninstalls the batch before
+            // its `WorkerRef` drops).
             let shared = unsafe { self.0.as_ref() };
             match batch {
                 Some(batch) => batch.keep(&shared.owned, task.into_raw()),
