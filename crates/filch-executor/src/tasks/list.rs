@@ -97,8 +97,9 @@ impl OwnedTasks {
     /// thread, and the stress suite's idle memory after a million such
     /// tasks grew by about twice as much.
     pub(crate) fn shard_for_outside(&self, id: u64) -> u32 {
-        let outside = self.shards.len() - self.worker_shards;
-        (self.worker_shards + (id % outside as u64) as usize) as u32
+        // 32-bit: a spawn's division, and the low bits spread ids as well.
+        let outside = (self.shards.len() - self.worker_shards) as u32;
+        self.worker_shards as u32 + id as u32 % outside
     }
 
     /// Links a task that is not yet visible to any other thread. The list
@@ -331,12 +332,14 @@ impl ReleaseBatch {
             self.is_for(owned),
             "a release batch flushed to another list"
         );
+        // Checked first: taking an empty batch out would drop its buffer,
+        // and every worker flushes at every park.
+        if self.tasks.borrow().is_empty() {
+            return;
+        }
         // Taken out, not borrowed: dropping the references deallocates
         // tasks, and nothing of that may find the batch borrowed.
         let mut batch = std::mem::take(&mut *self.tasks.borrow_mut());
-        if batch.is_empty() {
-            return;
-        }
         owned.release_batch(self.slot, &mut batch);
         let mut tasks = self.tasks.borrow_mut();
         if tasks.is_empty() {
