@@ -19,13 +19,16 @@ struct Current {
     own_yield: bool,
 }
 
-thread_local! {
-    static CURRENT: Cell<Current> = const {
-        Cell::new(Current {
-            task: ptr::null(),
-            own_yield: false,
-        })
+impl Current {
+    /// Not inside a poll.
+    const NONE: Current = Current {
+        task: ptr::null(),
+        own_yield: false,
     };
+}
+
+thread_local! {
+    static CURRENT: Cell<Current> = const { Cell::new(Current::NONE) };
 }
 
 /// Makes `header` the current task until dropped.
@@ -38,10 +41,11 @@ impl Enter {
             task: header.as_ptr(),
             own_yield: false,
         };
-        Enter(CURRENT.try_with(|c| c.replace(now)).unwrap_or(Current {
-            task: ptr::null(),
-            own_yield: false,
-        }))
+        Enter(
+            CURRENT
+                .try_with(|c| c.replace(now))
+                .unwrap_or(Current::NONE),
+        )
     }
 
     /// Whether the task yielded to its own scheduler during this poll;
@@ -49,12 +53,17 @@ impl Enter {
     /// `Pending`, before the task goes idle.
     #[inline]
     pub(crate) fn take_own_yield(&self) -> bool {
+        // Every `Pending` poll asks: only a yielded one writes.
         CURRENT
             .try_with(|c| {
-                let mut cur = c.get();
-                let yielded = std::mem::replace(&mut cur.own_yield, false);
-                c.set(cur);
-                yielded
+                let cur = c.get();
+                if cur.own_yield {
+                    c.set(Current {
+                        own_yield: false,
+                        ..cur
+                    });
+                }
+                cur.own_yield
             })
             .unwrap_or(false)
     }

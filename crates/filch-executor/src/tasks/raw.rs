@@ -44,7 +44,8 @@ impl RawTask {
 
     /// Releases `n` references at once, deallocating on the last.
     pub(crate) fn drop_references(self, n: usize) {
-        if n > 0 && self.header().state.transition_to_terminal(n) {
+        debug_assert!(n > 0);
+        if self.header().state.transition_to_terminal(n) {
             self.dealloc();
         }
     }
