@@ -22,7 +22,7 @@ mod common;
 mod probe;
 
 use common::model;
-use filch_executor::__loom::{handle_without_workers, run_queued, shut_down};
+use filch_executor::__loom::{handle_without_workers, own_yield, run_queued, shut_down};
 use loom::thread;
 use probe::{Counted, Probe};
 use std::future::Future;
@@ -184,6 +184,67 @@ fn spawn_from_a_destructor_during_shutdown() {
             assert_eq!(p.drops.load(SeqCst), 1);
             assert_eq!(p.polls.load(SeqCst), 0);
         }
+        assert_eq!(handle.num_alive_tasks(), 0);
+    });
+}
+
+/// Yields to its own scheduler in its first poll (what `yield_now` does on
+/// a worker, `__loom::own_yield`), so the task is queued held (still
+/// `RUNNING`); ready with 7 at its second poll.
+struct OwnYieldOnce(StdArc<Probe>);
+
+impl Future for OwnYieldOnce {
+    type Output = u32;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u32> {
+        if self.0.polls.fetch_add(1, SeqCst) == 0 {
+            assert!(own_yield(cx.waker()), "the task's own waker");
+            Poll::Pending
+        } else {
+            Poll::Ready(7)
+        }
+    }
+}
+
+impl Drop for OwnYieldOnce {
+    fn drop(&mut self) {
+        self.0.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// A task held after its own yield waits in the global queue while a
+/// worker runs the queue and the runtime shuts down. The shutdown cannot
+/// take a held task (it is `RUNNING`), so it marks it cancelled and its
+/// drain runs it: the task completes (its second poll came first) or is
+/// cancelled unpolled by whoever runs it; it is never left held, its
+/// future is dropped exactly once, and no task is left alive.
+#[test]
+fn held_task_races_shutdown() {
+    model("held_task_races_shutdown", || {
+        let handle = handle_without_workers(1);
+        let probe = StdArc::new(Probe::default());
+        let join = handle.spawn(OwnYieldOnce(probe.clone()));
+        assert!(run_queued(&handle));
+        assert_eq!(probe.polls.load(SeqCst), 1);
+        let worker = {
+            let handle = handle.clone();
+            thread::spawn(move || {
+                run_queued(&handle);
+            })
+        };
+        shut_down(&handle);
+        worker.join().unwrap();
+        match loom::future::block_on(join) {
+            Ok(v) => {
+                assert_eq!(v, 7);
+                assert_eq!(probe.polls.load(SeqCst), 2);
+            }
+            Err(e) => {
+                assert!(e.is_cancelled());
+                assert_eq!(probe.polls.load(SeqCst), 1);
+            }
+        }
+        assert_eq!(probe.drops.load(SeqCst), 1);
         assert_eq!(handle.num_alive_tasks(), 0);
     });
 }

@@ -131,6 +131,8 @@ enum Behavior {
     /// its own scheduler (what `yield_now` does on a worker:
     /// `__loom::own_yield`) and returns `Pending`; the second is ready.
     OwnYieldOnce,
+    /// Yields to its own scheduler at every poll; never ready.
+    OwnYieldForever,
     /// Never ready; keeps no waker.
     Forever,
     /// Panics in its first poll (with [`EXPECTED_PANIC`]).
@@ -199,6 +201,10 @@ impl Future for TestFuture {
                 }
                 n > 0
             }
+            Behavior::OwnYieldForever => {
+                assert!(own_yield(cx.waker()), "the task's own waker");
+                false
+            }
             Behavior::Forever => false,
             Behavior::Panic => {
                 probe.polling.store(false, SeqCst);
@@ -233,7 +239,7 @@ struct Sched {
 
 impl Schedule for Sched {
     /// As the worker scheduler: a task's own yield (`__loom::own_yield`)
-    /// is taken in the transition to idle. Only [`Behavior::OwnYieldOnce`]
+    /// arrives at `yield_now` held (still `RUNNING`). Only [`Behavior::OwnYieldOnce`]
     /// yields that way; a plain `wake_by_ref` during the poll is the same
     /// for every scheduler.
     const DEFERS_YIELD: bool = true;
@@ -268,6 +274,15 @@ impl Drop for Sched {
 struct RunQueue(Queue);
 
 impl RunQueue {
+    /// Runs the tasks queued now, once each (what they queue while they
+    /// run stays queued).
+    fn run_all_once(&self) {
+        let queued: Vec<_> = self.0.lock().unwrap().drain(..).collect();
+        for task in queued {
+            task.run();
+        }
+    }
+
     /// Runs queued tasks until the queue is empty (never holding the lock
     /// while a task runs: running may queue it again).
     fn run_all(&self) {
@@ -779,9 +794,10 @@ fn observed_panic_is_not_reported() {
 }
 
 /// A task's own yield (`OwnYieldOnce`: only the poll is marked, and the
-/// transition to idle sets `NOTIFIED` as it clears `RUNNING`) raced by a
-/// `wake_by_ref` from another thread during that poll or the next: the two
-/// merge into one reschedule wherever they meet, so the task is polled
+/// task is queued *held*, still `RUNNING`) raced by a `wake_by_ref` from
+/// another thread during that poll, while held, or during the next poll:
+/// the wake finds the task `RUNNING` and only sets `NOTIFIED`, which the
+/// next run clears or the end of the poll consumes, so the task is polled
 /// exactly twice, through `yield_now` once, and completes.
 #[test]
 fn own_yield_merges_with_a_racing_wake() {
@@ -806,8 +822,8 @@ fn own_yield_merges_with_a_racing_wake() {
 }
 
 /// A task's own yield raced by a cancel from another thread: cancelled at
-/// the transition to idle or at its next run (polled once), or completed
-/// first (polled twice); the future is dropped once either way.
+/// its next run, which finds it held and `CANCELLED` (polled once), or
+/// completed first (polled twice); the future is dropped once either way.
 #[test]
 fn own_yield_races_a_cancel() {
     model("own_yield_races_a_cancel", || {
@@ -836,6 +852,73 @@ fn own_yield_races_a_cancel() {
                 assert_eq!(probe.polls.load(SeqCst), 1);
             }
         }
+        drop(join);
+        probe.assert_task_released();
+        jw.assert_all_dropped();
+    });
+}
+
+/// A held task is run by another thread (a thief that took it from the
+/// queue) while the model thread wakes it by value: the queue hands the
+/// right to poll over with the task (the future's cell is accessed from
+/// both threads, which loom checks), and the wake, which finds the task
+/// `RUNNING` (held or in its second poll) or complete, queues nothing: the
+/// task is polled exactly twice, never by two threads at once, and
+/// completes.
+#[test]
+fn held_task_runs_on_another_thread_racing_a_wake() {
+    model("held_task_runs_on_another_thread_racing_a_wake", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::OwnYieldOnce);
+        rq.run_all_once();
+        let waker = probe.take_waker();
+        let thief = {
+            let rq = rq.clone();
+            thread::spawn(move || rq.run_all())
+        };
+        waker.wake();
+        thief.join().unwrap();
+        assert!(
+            rq.0.lock().unwrap().is_empty(),
+            "the wake queued the task again"
+        );
+        assert_eq!(probe.polls.load(SeqCst), 2);
+        assert_eq!(probe.yields.load(SeqCst), 1);
+        assert_completed(&probe, join);
+    });
+}
+
+/// A task that yields forever, held in the queue, is run by a thief while
+/// the model thread cancels it; then the model thread runs the queue once.
+/// The thief's run finds `CANCELLED` and drops the future unpolled, or
+/// polls it (the cancel came later) and queues it held again, `CANCELLED`
+/// now or soon: a held task's run must honour the flag, so after the model
+/// thread's run the task is cancelled, polled once or twice, and released.
+#[test]
+fn held_task_runs_on_another_thread_racing_a_cancel() {
+    model("held_task_runs_on_another_thread_racing_a_cancel", || {
+        let probe = Probe::new();
+        let (rq, join) = spawn(&probe, Behavior::OwnYieldForever);
+        rq.run_all_once();
+        let thief = {
+            let rq = rq.clone();
+            thread::spawn(move || rq.run_all_once())
+        };
+        join.cancel();
+        thief.join().unwrap();
+        rq.run_all_once();
+        assert!(
+            rq.0.lock().unwrap().is_empty(),
+            "a cancelled task was queued again"
+        );
+        let jw = StdArc::new(JoinWaker::default());
+        let (mut join, first) = join_from(join, &jw);
+        let err = join_result(first, &mut join, &jw)
+            .err()
+            .expect("the task never completes on its own");
+        assert!(err.is_cancelled(), "unexpected join error: {err}");
+        let polls = probe.polls.load(SeqCst);
+        assert!(polls == 1 || polls == 2, "polled {polls} times");
         drop(join);
         probe.assert_task_released();
         jw.assert_all_dropped();

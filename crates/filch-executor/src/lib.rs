@@ -76,8 +76,8 @@ pub mod __loom {
 
     /// What `yield_now` does on a worker for the task being polled: if
     /// `waker` is that task's own and its scheduler defers yields, marks the
-    /// poll as yielded (the harness then notifies the task as it goes idle)
-    /// and returns true.
+    /// poll as yielded (the harness then queues the task held, still
+    /// `RUNNING`, through the scheduler's `yield_now`) and returns true.
     pub fn own_yield(waker: &std::task::Waker) -> bool {
         crate::tasks::current::wake_own_yield(waker).is_some()
     }

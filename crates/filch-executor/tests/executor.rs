@@ -138,6 +138,47 @@ fn cancel_running_task_takes_effect_after_its_poll() {
     assert_eq!(polls.load(SeqCst), 1);
 }
 
+/// A task that loops on `yield_now` spends its life held (still `RUNNING`
+/// between its polls, `tasks/state.rs`): a cancel from outside must still
+/// reach it, and wakes of its waker from another thread meanwhile must
+/// neither queue it twice nor be lost.
+#[test]
+fn cancel_reaches_a_task_looping_on_yield_now() {
+    let rt = rt(2);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let guard = DropCounter(drops.clone());
+    let polls = Arc::new(AtomicUsize::new(0));
+    let (waker_tx, waker_rx) = mpsc::channel();
+    let h = rt.spawn({
+        let polls = polls.clone();
+        async move {
+            let _guard = guard;
+            std::future::poll_fn(|cx| {
+                waker_tx.send(cx.waker().clone()).unwrap();
+                Poll::Ready(())
+            })
+            .await;
+            loop {
+                polls.fetch_add(1, SeqCst);
+                yield_now().await;
+            }
+        }
+    });
+    let waker: std::task::Waker = waker_rx.recv().unwrap();
+    // Wake the held task from this thread while it yields, until it has
+    // yielded a good many times.
+    while polls.load(SeqCst) < 10_000 {
+        waker.wake_by_ref();
+        std::thread::yield_now();
+    }
+    h.cancel();
+    let err = rt.block_on(h).unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(drops.load(SeqCst), 1, "the future is dropped once");
+    drop(waker);
+    assert_eq!(rt.handle().num_alive_tasks(), 0);
+}
+
 #[test]
 fn cancel_after_completion_keeps_the_output() {
     let rt = rt(1);

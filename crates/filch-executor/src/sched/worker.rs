@@ -154,9 +154,10 @@ impl WorkerRef {
     /// Defers a yielding task's wake-up (see the module docs).
     ///
     /// The running task's own waker (the common case) costs no atomic
-    /// operation of its own: the poll is marked yielded, the harness's
-    /// transition to idle notifies the task in the same step, and
-    /// `schedule_local` holds it when its poll ends. Any other waker (a combinator's, a `!Send`
+    /// operation: the poll is marked yielded, the harness keeps the task
+    /// held (still `RUNNING`, `tasks/state.rs`) instead of making it idle,
+    /// and `schedule_local` keeps it here when its poll ends; its next run
+    /// reads its state once. Any other waker (a combinator's, a `!Send`
     /// task's) is cloned and woken later.
     pub(crate) fn defer(&self, waker: &Waker) {
         if let Some(header) = crate::tasks::current::wake_own_yield(waker) {

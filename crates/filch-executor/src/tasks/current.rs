@@ -89,10 +89,10 @@ fn with_current<R>(f: impl FnOnce(&Header) -> R) -> Option<R> {
 /// If `waker` is the waker of the task being polled on this thread and
 /// that task's scheduler defers yields (`Schedule::DEFERS_YIELD`), marks the
 /// poll as yielded and returns the task's header: when the poll returns
-/// `Pending` the harness goes idle and notified in one transition (what a
-/// `wake_by_ref` during the poll and the transition to idle do in two), and
-/// the scheduler's `yield_now` receives the task. Otherwise `None`, and
-/// nothing happened.
+/// `Pending` the harness hands the task, held (still `RUNNING`, no write to
+/// its state word; `state.rs`), to the scheduler's `yield_now`, where a
+/// `wake_by_ref` would have cost a write during the poll and the transition
+/// to idle another. Otherwise `None`, and nothing happened.
 #[inline]
 pub(crate) fn wake_own_yield(waker: &std::task::Waker) -> Option<NonNull<Header>> {
     let header = with_current(|h| {

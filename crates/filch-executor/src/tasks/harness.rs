@@ -92,7 +92,8 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
                         unsafe { core.store_output(output) };
                         self.complete();
                     }
-                    Poll::Pending => self.transition_to_idle(_current.take_own_yield()),
+                    Poll::Pending if _current.take_own_yield() => self.hold_for_yield(),
+                    Poll::Pending => self.transition_to_idle(),
                 }
             }
             TransitionToRunning::Cancelled => {
@@ -104,10 +105,20 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
         }
     }
 
-    /// The poll returned `Pending`; `own_yield`: the task yielded to its
-    /// own scheduler during it, which notifies it in the same transition.
-    fn transition_to_idle(self, own_yield: bool) {
-        match self.header().state.transition_to_idle(own_yield) {
+    /// The poll returned `Pending` after the task yielded to its own
+    /// scheduler: the task is *held* (`state.rs`): it keeps `RUNNING`, and
+    /// the poller's reference becomes the `Notified` that carries it, so the
+    /// yield costs no write to the state word here and a load when the task
+    /// is next run. A wake or a cancel meanwhile sees `RUNNING` and only
+    /// sets its flag, which that run reads.
+    fn hold_for_yield(self) {
+        let task = Notified(self.task_for_held_ref());
+        self.core().scheduler.yield_now(task);
+    }
+
+    /// The poll returned `Pending`.
+    fn transition_to_idle(self) {
+        match self.header().state.transition_to_idle() {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified => {
                 // Woken during its own poll: it goes behind the others.

@@ -115,6 +115,11 @@ pub trait Schedule: Sized + 'static {
     const DEFERS_YIELD: bool = false;
 
     /// The task was woken during its own poll: queue it behind the others.
+    ///
+    /// With [`DEFERS_YIELD`](Self::DEFERS_YIELD), a task's own yield arrives
+    /// here *held* (still `RUNNING`, `state.rs`): like every `Notified`, it
+    /// must be run (at the latest by the shutdown's drain), never dropped
+    /// unrun, or its future would never be dropped.
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
     }
@@ -286,7 +291,9 @@ pub enum TaskState {
     Idle,
     /// Queued to run.
     Scheduled,
-    /// Being polled right now.
+    /// Being polled right now, or between two polls of a loop of
+    /// [`yield_now`](crate::yield_now) on a worker (the task keeps its claim
+    /// to run across its own yield, see `tasks/state.rs`).
     Running,
     /// Completed (only in reports about a task that has finished, such as an
     /// unobserved panic; [`Handle::tasks`](crate::Handle::tasks) lists only

@@ -20,9 +20,15 @@
 //!
 //! The invariants every transition keeps:
 //!
-//! * At most one `Notified` reference exists for a task, and it exists exactly
-//!   when `NOTIFIED` is set and `RUNNING` is clear (a wake during a poll sets
-//!   `NOTIFIED` but creates no `Notified`: the poller reschedules instead).
+//! * At most one `Notified` reference exists for a task. It exists when
+//!   `NOTIFIED` is set and `RUNNING` is clear (a wake during a poll sets
+//!   `NOTIFIED` but creates no `Notified`: the poller reschedules instead),
+//!   or when the task is *held*: its poll ended in its own `yield_now` and
+//!   the poller queued it with `RUNNING` still set, so the `Notified`
+//!   carries the right to poll (no transition on either side of the yield).
+//!   A popped `Notified` whose task reads `RUNNING` is therefore held: no
+//!   poll is in progress, and no other `Notified` can be created (every
+//!   waker sees `RUNNING` and leaves the rescheduling to the poller).
 //! * Only the holder of `RUNNING` touches the future; `COMPLETE` is set by the
 //!   same holder, with `RUNNING` cleared in the same atomic step.
 //! * `JOIN_WAKER` clear: the `JoinHandle` owns the join waker slot.
@@ -126,18 +132,35 @@ impl State {
     }
 
     /// Called by the holder of the `Notified` reference before polling.
+    ///
+    /// A held task (`RUNNING` already set, see the module docs) costs a load:
+    /// the `Notified` brought the right to poll with it. A wake that landed
+    /// since its last poll is cleared (one compare-exchange, only then) so
+    /// the poll consumes it; one that lands after the load is seen by the
+    /// transition that ends the poll, as for any wake during a poll.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update_action(|curr| {
+            if curr.is_running() {
+                let action = if curr.is_cancelled() {
+                    TransitionToRunning::Cancelled
+                } else {
+                    TransitionToRunning::Success
+                };
+                let next = curr.is_notified().then_some(Snapshot(curr.0 & !NOTIFIED));
+                return (action, next);
+            }
             debug_assert!(
                 curr.is_notified(),
-                "a Notified exists only while NOTIFIED is set"
+                "a Notified of a task that is not held exists only while NOTIFIED is set"
             );
             let mut next = curr;
-            if !curr.is_idle() {
+            if curr.is_complete() {
                 // Cannot happen with the transitions in this module (a
-                // `Notified` is only created for an idle task and the task
-                // stays NOTIFIED until it is popped), but releasing the
-                // reference is the only sound answer if it ever did.
+                // `Notified` is only created for an idle task, which stays
+                // NOTIFIED until it is popped, or for a held one, which
+                // stays RUNNING), but releasing the reference is the only
+                // sound answer if it ever did.
                 next.ref_dec();
                 let action = if next.ref_count() == 0 {
                     TransitionToRunning::Dealloc
@@ -156,10 +179,10 @@ impl State {
         })
     }
 
-    /// Called by the poller after the future returned `Pending`; `notify`
-    /// also marks the task notified (its own yield), as a `wake_by_ref`
-    /// during the poll would have.
-    pub(crate) fn transition_to_idle(&self, notify: bool) -> TransitionToIdle {
+    /// Called by the poller after the future returned `Pending` (unless the
+    /// poll ended in the task's own yield: then the task is held instead,
+    /// see the module docs).
+    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.fetch_update_action(|curr| {
             debug_assert!(curr.is_running());
             if curr.is_cancelled() {
@@ -167,11 +190,6 @@ impl State {
             }
             let mut next = curr;
             next.0 &= !RUNNING;
-            if notify {
-                // The task's own yield: woken during its poll, as by a
-                // `wake_by_ref`, in this same step.
-                next.0 |= NOTIFIED;
-            }
             let action = if next.is_notified() {
                 // The poller's reference becomes the new `Notified`.
                 TransitionToIdle::OkNotified
@@ -210,7 +228,8 @@ impl State {
         self.fetch_update_action(|curr| {
             let mut next = curr;
             let action = if curr.is_running() {
-                // The poller reschedules; our reference is not needed.
+                // The poller reschedules (or the task is held, so queued
+                // already); our reference is not needed.
                 next.0 |= NOTIFIED;
                 next.ref_dec();
                 debug_assert!(next.ref_count() > 0, "the poller holds a reference");
@@ -261,7 +280,8 @@ impl State {
             if curr.is_complete() || curr.is_cancelled() {
                 (TransitionToNotified::DoNothing, None)
             } else if curr.is_running() {
-                // The poller cancels after its poll returns.
+                // The poller cancels after its poll returns (a held task:
+                // the worker that pops it).
                 (
                     TransitionToNotified::DoNothing,
                     Some(Snapshot(curr.0 | NOTIFIED | CANCELLED)),
