@@ -216,6 +216,7 @@ impl SchedRef {
 impl Schedule for SchedRef {
     const DEFERS_YIELD: bool = true;
 
+    #[inline]
     fn schedule(&self, task: Notified<Self>) {
         schedule_task(self.0, task, false);
     }
@@ -230,6 +231,7 @@ impl Schedule for SchedRef {
         Some(&self.shared().diag.reporter)
     }
 
+    #[inline]
     fn yield_now(&self, task: Notified<Self>) {
         schedule_task(self.0, task, true);
     }

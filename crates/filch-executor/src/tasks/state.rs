@@ -110,12 +110,14 @@ impl State {
         }
     }
 
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.val.load(Acquire))
     }
 
     /// Applies `f` until the compare-exchange succeeds; `f` returns the action
     /// and the next value, or `None` for "no change".
+    #[inline]
     fn fetch_update_action<T>(&self, mut f: impl FnMut(Snapshot) -> (T, Option<Snapshot>)) -> T {
         let mut curr = self.load();
         loop {
@@ -182,6 +184,7 @@ impl State {
     /// Called by the poller after the future returned `Pending` (unless the
     /// poll ended in the task's own yield: then the task is held instead,
     /// see the module docs).
+    #[inline]
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.fetch_update_action(|curr| {
             debug_assert!(curr.is_running());
@@ -207,6 +210,7 @@ impl State {
 
     /// Clears `RUNNING` and sets `COMPLETE` in one step. Returns the state
     /// after the transition.
+    #[inline]
     pub(crate) fn transition_to_complete(&self) -> Snapshot {
         const DELTA: usize = RUNNING | COMPLETE;
         let prev = Snapshot(self.val.fetch_xor(DELTA, AcqRel));
@@ -216,6 +220,7 @@ impl State {
 
     /// Releases `count` references at once (the poller's and possibly the
     /// owned list's). Returns true when the task must be deallocated.
+    #[inline]
     pub(crate) fn transition_to_terminal(&self, count: usize) -> bool {
         let prev = Snapshot(self.val.fetch_sub(count * REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= count, "task reference count underflow");
@@ -224,6 +229,7 @@ impl State {
 
     /// A waker consumed by `wake`: its reference is either handed to the new
     /// `Notified` or released.
+    #[inline]
     pub(crate) fn transition_to_notified_by_val(&self) -> TransitionToNotified {
         self.fetch_update_action(|curr| {
             let mut next = curr;
@@ -250,6 +256,7 @@ impl State {
     }
 
     /// A waker used by reference: a new reference is taken for the `Notified`.
+    #[inline]
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
         self.fetch_update_action(|curr| {
             if curr.is_complete() {
@@ -322,6 +329,7 @@ impl State {
     }
 
     /// Takes one more reference.
+    #[inline]
     pub(crate) fn ref_inc(&self) {
         let prev = self.val.fetch_add(REF_ONE, Relaxed);
         // Far more references than tasks could ever exist means a leak loop:
@@ -332,6 +340,7 @@ impl State {
     }
 
     /// Releases one reference; true when it was the last.
+    #[inline]
     pub(crate) fn ref_dec(&self) -> bool {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= 1);
@@ -407,33 +416,43 @@ impl State {
 }
 
 impl Snapshot {
+    #[inline]
     pub(crate) fn is_idle(self) -> bool {
         self.0 & LIFECYCLE_MASK == 0
     }
+    #[inline]
     pub(crate) fn is_running(self) -> bool {
         self.0 & RUNNING != 0
     }
+    #[inline]
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
+    #[inline]
     pub(crate) fn is_notified(self) -> bool {
         self.0 & NOTIFIED != 0
     }
+    #[inline]
     pub(crate) fn is_cancelled(self) -> bool {
         self.0 & CANCELLED != 0
     }
+    #[inline]
     pub(crate) fn is_join_interested(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
+    #[inline]
     pub(crate) fn is_join_waker_set(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
+    #[inline]
     pub(crate) fn ref_count(self) -> usize {
         (self.0 & REF_MASK) >> REF_SHIFT
     }
+    #[inline]
     fn ref_inc(&mut self) {
         self.0 += REF_ONE;
     }
+    #[inline]
     fn ref_dec(&mut self) {
         debug_assert!(self.ref_count() > 0);
         self.0 -= REF_ONE;
