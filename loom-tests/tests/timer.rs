@@ -508,6 +508,29 @@ fn earlier_registration_wakes_the_parked_worker() {
     });
 }
 
+/// The same with an empty wheel: the worker parks with no timeout, and its
+/// `process` after a park returns at once while the published deadline
+/// reads "none". A registration from another thread lowers it from "none",
+/// so it unparks the worker, whose next timeout shows the deadline, also
+/// when the registration lands between that early return and the park.
+#[test]
+fn registration_into_an_empty_wheel_wakes_the_parked_worker() {
+    model(
+        "registration_into_an_empty_wheel_wakes_the_parked_worker",
+        || {
+            let cell = WheelCell::standalone();
+            let (worker, unparker) = spawn_parking_worker(&cell, None);
+            let (registered, early) = register_remotely(&cell, HOUR, &unparker);
+            worker.join().unwrap();
+
+            assert_eq!(registered, Registered::Linked { lowered: true });
+            assert_eq!(cell.num_registered(), 1);
+            assert_eq!(early.1.wakes(), 0);
+            assert_all_released(&cell, vec![early]);
+        },
+    );
+}
+
 /// As above, but the worker's only timer is reset from two hours to one
 /// by its owner on another thread (`Sleep::reset`).
 #[test]

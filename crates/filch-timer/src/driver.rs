@@ -129,8 +129,19 @@ impl WheelCell {
         Some(at.saturating_duration_since(now))
     }
 
-    /// Fires what is due now (the owning worker, after each park).
+    /// Fires what is due now (the owning worker, after each park and at
+    /// each maintenance tick).
+    ///
+    /// An empty wheel (published next deadline `NO_DEADLINE`) costs one
+    /// load: no clock read, no lock. A timer being registered from another
+    /// thread meanwhile is not lost: its registration lowers the published
+    /// deadline after linking it and unparks this worker (which then ends
+    /// its next park at once and processes again).
+    #[inline]
     pub fn process(&self) {
+        if self.next.load(Acquire) == NO_DEADLINE {
+            return;
+        }
         let now = self.clock.now_tick(self.clock.now());
         fire_due(self, now, false);
     }
