@@ -73,26 +73,7 @@ fn completion_races_shutdown() {
             probe: probe.clone(),
             pending: false,
         });
-        let worker = {
-            let handle = handle.clone();
-            thread::spawn(move || {
-                run_queued(&handle);
-            })
-        };
-        shut_down(&handle);
-        worker.join().unwrap();
-        match loom::future::block_on(join) {
-            Ok(v) => {
-                assert_eq!(v, 7);
-                assert_eq!(probe.polls.load(SeqCst), 1);
-            }
-            Err(e) => {
-                assert!(e.is_cancelled());
-                assert_eq!(probe.polls.load(SeqCst), 0);
-            }
-        }
-        assert_eq!(probe.drops.load(SeqCst), 1);
-        assert_eq!(handle.num_alive_tasks(), 0);
+        worker_races_shutdown(&handle, &probe, join, 0);
     });
 }
 
@@ -226,25 +207,39 @@ fn held_task_races_shutdown() {
         let join = handle.spawn(OwnYieldOnce(probe.clone()));
         assert!(run_queued(&handle));
         assert_eq!(probe.polls.load(SeqCst), 1);
-        let worker = {
-            let handle = handle.clone();
-            thread::spawn(move || {
-                run_queued(&handle);
-            })
-        };
-        shut_down(&handle);
-        worker.join().unwrap();
-        match loom::future::block_on(join) {
-            Ok(v) => {
-                assert_eq!(v, 7);
-                assert_eq!(probe.polls.load(SeqCst), 2);
-            }
-            Err(e) => {
-                assert!(e.is_cancelled());
-                assert_eq!(probe.polls.load(SeqCst), 1);
-            }
-        }
-        assert_eq!(probe.drops.load(SeqCst), 1);
-        assert_eq!(handle.num_alive_tasks(), 0);
+        worker_races_shutdown(&handle, &probe, join, 1);
     });
+}
+
+/// A model thread playing a worker runs one queued task (if the queue is
+/// not empty yet) while the runtime shuts down; the task's future, polled
+/// `polls_before` times so far, is ready with 7 at its next poll. It
+/// completes (one more poll) or is cancelled (none), never both; its future
+/// is dropped exactly once and no task is left alive.
+fn worker_races_shutdown(
+    handle: &filch_executor::Handle,
+    probe: &Probe,
+    join: filch_executor::JoinHandle<u32>,
+    polls_before: usize,
+) {
+    let worker = {
+        let handle = handle.clone();
+        thread::spawn(move || {
+            run_queued(&handle);
+        })
+    };
+    shut_down(handle);
+    worker.join().unwrap();
+    match loom::future::block_on(join) {
+        Ok(v) => {
+            assert_eq!(v, 7);
+            assert_eq!(probe.polls.load(SeqCst), polls_before + 1);
+        }
+        Err(e) => {
+            assert!(e.is_cancelled());
+            assert_eq!(probe.polls.load(SeqCst), polls_before);
+        }
+    }
+    assert_eq!(probe.drops.load(SeqCst), 1);
+    assert_eq!(handle.num_alive_tasks(), 0);
 }
