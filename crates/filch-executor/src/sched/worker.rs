@@ -49,6 +49,12 @@ use std::time::{Duration, Instant};
 /// LIFO polls in a row before the LIFO task goes to the back of the queue.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
+/// How long a runtime stays idle before the cell cache's busy surplus goes
+/// back to the allocator (`tasks/alloc.rs`): longer than the gaps between
+/// the bursts of a busy program, short enough that an idle one soon holds
+/// no more than it needs.
+const TRIM_DELAY: Duration = Duration::from_millis(10);
+
 /// A parked worker keeps watching for this many steal delays after it last
 /// saw an occupied LIFO slot, even if the slots look empty.
 const WATCH_LINGER: u32 = 4;
@@ -232,6 +238,9 @@ struct Core {
     counts: Counts,
     /// `tick` at the last turn of the `!Send` tasks.
     last_pinned: u32,
+    /// When to trim the cell cache if the runtime stays idle (set by the
+    /// last worker to park while the cache holds a surplus).
+    trim_at: Option<Instant>,
 }
 
 /// The loop's metrics, counted in plain fields and published to the
@@ -327,6 +336,7 @@ fn run_worker(handle: Handle, index: usize, local: Local<Task>, parker: Parker) 
         lifo_steal_delay: config.lifo_steal_delay,
         counts: Counts::default(),
         last_pinned: 0,
+        trim_at: None,
     };
     core.run(&worker);
     // A task that yielded is notified and held here: put it where the
@@ -553,7 +563,14 @@ impl Core {
             // possibly ourselves.
             w.shared.notify_parked();
         }
+        self.trim_at = None;
         if w.shared.idle.num_unparked() == 0 {
+            // The runtime's last worker: if the cell cache's stock took in
+            // more while busy than it keeps at idle, give it back once the
+            // runtime has stayed idle for a moment (`tasks/alloc.rs`).
+            if crate::tasks::cell_cache_has_surplus() {
+                self.trim_at = Some(Instant::now() + TRIM_DELAY);
+            }
             w.shared.check_idle();
         }
         self.observe_lifo_slots(w);
@@ -589,9 +606,11 @@ impl Core {
             }
             // Woken, still counted parked, and nothing came of it (e.g. a
             // paused clock jumped to a deadline that only moved timers
-            // between wheel levels): if the runtime is idle now, say so
-            // again, or virtual time would stop here.
+            // between wheel levels, or the trim delay ran out): if the
+            // runtime is idle now, say so again, or virtual time would stop
+            // here.
             clear_woken(w);
+            self.trim_if_due(w);
             if w.shared.idle.num_unparked() == 0 {
                 w.shared.check_idle();
             }
@@ -606,9 +625,23 @@ impl Core {
         } else {
             None
         };
-        match (timer, watch) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let trim = self
+            .trim_at
+            .map(|at| at.saturating_duration_since(Instant::now()));
+        [timer, watch, trim].into_iter().flatten().min()
+    }
+
+    /// Trims the cell cache if the trim delay armed by `park` has run out
+    /// and every worker is still parked (if one is awake, it arms its own
+    /// delay when it parks last).
+    fn trim_if_due(&mut self, w: &WorkerRef) {
+        let Some(at) = self.trim_at else { return };
+        if Instant::now() < at {
+            return;
+        }
+        self.trim_at = None;
+        if w.shared.idle.num_unparked() == 0 {
+            crate::tasks::trim_cell_cache();
         }
     }
 

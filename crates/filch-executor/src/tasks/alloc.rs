@@ -19,14 +19,27 @@
 //!   directly.
 //! * Each thread keeps up to [`LOCAL_BYTES`] of free blocks per class (and
 //!   at least 8 blocks). An empty bin refills with up to half of that from
-//!   the class's global stock; a full one moves half of itself there. The
-//!   stock keeps at most [`STOCK_BYTES`] per class and frees the rest, so
-//!   what the cache holds after a burst is bounded: per class, 4 KiB per
-//!   thread and 8 KiB in the stock. Small on purpose: every cached block
-//!   can pin a page the allocator would otherwise return (with 16 and
-//!   64 KiB, the stress suite's idle-memory test grew by up to 14 % after a
-//!   million tasks, against up to 6 % without a cache and 7 % now), and the
-//!   flow between threads needs only a few batches in flight.
+//!   the class's global stock; a full one moves half of itself there.
+//! * The stock is elastic. Between trims it keeps up to
+//!   [`BUSY_STOCK_BYTES`] per class and frees the rest: a spawner that
+//!   outruns the workers (10,000 spawns from outside, run as they come)
+//!   builds a backlog of live cells, and when the backlog drains the
+//!   workers' frees must find room in the stock, or they go to the
+//!   spawner's glibc arena, whose lock the spawner holds for its own
+//!   allocations (with an 8 KiB stock, 14 % of `spawn_many_local`'s cells
+//!   went that way and made 87 % of its futex calls). Once a runtime has
+//!   been idle for a moment (its last worker to park wakes after
+//!   `TRIM_DELAY` if [`has_surplus`]; trimming as soon as it parked freed
+//!   the stock between every two bursts and made four times the futex
+//!   calls), [`trim`] cuts each stock back to [`STOCK_BYTES`], so
+//!   what the cache holds at idle stays small: per class, 4 KiB per thread
+//!   and 8 KiB in the stock. Small on purpose: every cached block can pin a
+//!   page the allocator would otherwise return (with 16 and 64 KiB kept at
+//!   idle, the stress suite's idle-memory test grew by up to 14 % after a
+//!   million tasks, against up to 6 % without a cache and 7 % with these).
+//!   A surplus that a thread other than a worker (a `block_on` caller
+//!   dropping join handles) gives the stock after the last worker parked
+//!   stays until the runtime next goes idle.
 //! * A thread's bins go to the stock (or are freed) when it exits; a cell
 //!   allocated or freed after its thread's cache is gone (during other
 //!   thread-local destructors) bypasses it.
@@ -53,9 +66,12 @@ const BLOCK_ALIGN: usize = 16;
 /// Bytes of free blocks a thread keeps per class.
 #[cfg(not(loom))]
 const LOCAL_BYTES: usize = 4 << 10;
-/// Bytes of free blocks the stock keeps per class.
+/// Bytes of free blocks the stock keeps per class at idle ([`trim`]).
 #[cfg(not(loom))]
 const STOCK_BYTES: usize = 8 << 10;
+/// Bytes of free blocks the stock keeps per class while a runtime is busy.
+#[cfg(not(loom))]
+const BUSY_STOCK_BYTES: usize = 256 << 10;
 
 /// Free blocks a thread keeps of `class`.
 #[cfg(not(loom))] // the cache is bypassed under loom
@@ -70,11 +86,18 @@ const fn batch(class: usize) -> usize {
     local_cap(class) / 2
 }
 
-/// Free blocks the stock keeps of `class`.
+/// Free blocks the stock keeps of `class` at idle.
 #[cfg(not(loom))] // the cache is bypassed under loom
 const fn stock_cap(class: usize) -> usize {
     let n = STOCK_BYTES / ((class + 1) * GRAIN);
     if n < 16 { 16 } else { n }
+}
+
+/// Free blocks the stock keeps of `class` while busy.
+#[cfg(not(loom))] // the cache is bypassed under loom
+const fn busy_stock_cap(class: usize) -> usize {
+    let n = BUSY_STOCK_BYTES / ((class + 1) * GRAIN);
+    if n < 64 { 64 } else { n }
 }
 
 /// A free block's address. Whoever holds it owns the memory.
@@ -124,6 +147,18 @@ pub(crate) unsafe fn release(ptr: NonNull<u8>, layout: Layout) {
     }
 }
 
+/// Whether a stock holds more than it keeps at idle (one relaxed load).
+#[inline]
+pub(crate) fn has_surplus() -> bool {
+    imp::has_surplus()
+}
+
+/// Frees the stock's blocks beyond what it keeps at idle (a runtime has
+/// been idle for a moment).
+pub(crate) fn trim() {
+    imp::trim();
+}
+
 /// Frees a pooled block for good.
 fn free_block(class: usize, block: Block) {
     // SAFETY: every pooled block of `class` was allocated with
@@ -136,8 +171,8 @@ mod imp {
     use super::*;
     use parking_lot::Mutex;
     use std::cell::RefCell;
-    use std::sync::atomic::AtomicUsize;
     use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
 
     /// The global stock of one class.
     struct Stock {
@@ -148,6 +183,11 @@ mod imp {
         /// blocks move only under the lock).
         len: AtomicUsize,
     }
+
+    /// Set when a stock grows beyond its idle cap, cleared by `trim`: a
+    /// hint (a stale value costs one trim that finds nothing, or a surplus
+    /// kept until the next idle moment).
+    static SURPLUS: AtomicBool = AtomicBool::new(false);
 
     static STOCK: [Stock; CLASSES] = [const {
         Stock {
@@ -177,14 +217,51 @@ mod imp {
     /// (outside the lock).
     fn to_stock(class: usize, mut blocks: impl ExactSizeIterator<Item = Block>) {
         let stock = &STOCK[class];
-        let cap = stock_cap(class);
+        let cap = busy_stock_cap(class);
         if stock.len.load(Relaxed) < cap {
             let mut kept = stock.blocks.lock();
             let room = cap.saturating_sub(kept.len());
             kept.extend(blocks.by_ref().take(room));
             stock.len.store(kept.len(), Relaxed);
+            if kept.len() > stock_cap(class) && !SURPLUS.load(Relaxed) {
+                SURPLUS.store(true, Relaxed);
+            }
         }
         blocks.for_each(|block| free_block(class, block));
+    }
+
+    pub(super) fn has_surplus() -> bool {
+        SURPLUS.load(Relaxed)
+    }
+
+    /// Blocks the stock of `class` holds (for tests).
+    #[cfg(test)]
+    pub(super) fn stock_len(class: usize) -> usize {
+        STOCK[class].blocks.lock().len()
+    }
+
+    pub(super) fn trim() {
+        SURPLUS.store(false, Relaxed);
+        for (class, stock) in STOCK.iter().enumerate() {
+            let cap = stock_cap(class);
+            if stock.len.load(Relaxed) <= cap {
+                continue;
+            }
+            // Split off under the lock, free outside it.
+            let surplus = {
+                let mut kept = stock.blocks.lock();
+                let keep = cap.min(kept.len());
+                let surplus = kept.split_off(keep);
+                if kept.capacity() > 4 * cap {
+                    kept.shrink_to(cap);
+                }
+                stock.len.store(kept.len(), Relaxed);
+                surplus
+            };
+            surplus
+                .into_iter()
+                .for_each(|block| free_block(class, block));
+        }
     }
 
     /// A free block of `class`, if this thread or the stock has one.
@@ -243,6 +320,12 @@ mod imp {
     pub(super) fn give(class: usize, block: Block) {
         free_block(class, block);
     }
+
+    pub(super) fn has_surplus() -> bool {
+        false
+    }
+
+    pub(super) fn trim() {}
 }
 
 #[cfg(all(test, not(loom)))]
@@ -304,6 +387,68 @@ mod tests {
         for p in held {
             // SAFETY: from `allocate(layout)`, not used again.
             unsafe { release(p, layout) };
+        }
+    }
+
+    /// Serialises the tests that trim: a trim cuts every class's stock.
+    static TRIMS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// Frees `n` fresh blocks of `layout` on a thread of its own, whose bin
+    /// passes what it cannot keep to the stock (and the rest to the stock
+    /// as the thread exits).
+    fn overfill(layout: Layout, n: usize) {
+        std::thread::spawn(move || {
+            let blocks: Vec<_> = (0..n).map(|_| allocate(layout)).collect();
+            for p in blocks {
+                // SAFETY: from `allocate(layout)`, not used again.
+                unsafe { release(p, layout) };
+            }
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// While busy the stock takes up to its busy cap (a burst's frees do not
+    /// go to the allocator), and a trim cuts it back to its idle cap.
+    #[test]
+    fn the_stock_keeps_a_burst_until_trimmed() {
+        let _one = TRIMS.lock().unwrap_or_else(|e| e.into_inner());
+        // A class of its own: no task cell or other test uses 944 bytes.
+        let layout = Layout::from_size_align(944, 8).unwrap();
+        let class = class_of(layout).unwrap();
+        assert!(busy_stock_cap(class) > stock_cap(class) + local_cap(class));
+        overfill(layout, busy_stock_cap(class) + local_cap(class));
+        assert_eq!(imp::stock_len(class), busy_stock_cap(class));
+        assert!(has_surplus());
+        trim();
+        assert_eq!(imp::stock_len(class), stock_cap(class));
+    }
+
+    /// A runtime whose workers have all parked trims the stock once it has
+    /// stayed idle for the trim delay, without being woken for it.
+    #[test]
+    fn an_idle_runtime_gives_the_busy_surplus_back() {
+        let _one = TRIMS.lock().unwrap_or_else(|e| e.into_inner());
+        let layout = Layout::from_size_align(928, 8).unwrap();
+        let class = class_of(layout).unwrap();
+        let rt = crate::Builder::new()
+            .worker_threads(1)
+            .block_on_runs_tasks(false)
+            .build()
+            .unwrap();
+        // On the worker: the surplus exists when it parks after the task.
+        let n = busy_stock_cap(class);
+        rt.block_on(rt.spawn(async move { overfill(layout, n) }))
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while imp::stock_len(class) > stock_cap(class) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the stock still holds {} blocks of class {class} (idle cap {})",
+                imp::stock_len(class),
+                stock_cap(class)
+            );
+            std::thread::yield_now();
         }
     }
 }

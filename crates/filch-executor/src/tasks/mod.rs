@@ -453,6 +453,18 @@ impl fmt::Display for TaskInfo {
     }
 }
 
+/// Whether the cell cache holds more than it keeps at idle (see `alloc`).
+#[inline]
+pub(crate) fn cell_cache_has_surplus() -> bool {
+    alloc::has_surplus()
+}
+
+/// Gives the cell cache's busy surplus back to the allocator: called once a
+/// runtime has been idle for a moment (see `alloc`).
+pub(crate) fn trim_cell_cache() {
+    alloc::trim();
+}
+
 /// What spawning needs besides the future.
 pub(crate) struct SpawnMeta {
     pub(crate) id: Id,
