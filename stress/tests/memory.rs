@@ -1,5 +1,6 @@
 //! Memory: a runtime that has run 1,000,000 tasks and gone idle holds no
-//! more resident memory than it did idle before them (within 10 %).
+//! more resident memory than it did idle before them (within 10 % or
+//! 1 MiB, whichever is more).
 //!
 //! Measured in a child process (this test binary run again with
 //! `FILCH_STRESS_MEMORY_CHILD=1` and only this test), so that no other
@@ -15,6 +16,13 @@
 //! queue block, a waker never freed) survives the trim: 1,000,000 leaked
 //! task cells are more than 100 MB. Both the trimmed and the untrimmed
 //! figures are printed.
+//!
+//! Why the 1 MiB: even trimmed, where glibc's heap ends after a run moves
+//! the idle figure of a ~3.5 MB process by a few hundred KiB from run to
+//! run (eight runs of one build: 3,248-3,676 KiB after the warm-up, growth
+//! +0.8 % to +11.8 %), so 10 % alone failed a quarter of the runs with no
+//! leak at all. 1 MiB over a million tasks still catches a leak of one
+//! task cell in two hundred tasks.
 //!
 //! Under valgrind (`STRESS_VALGRIND=1`) resident memory is valgrind's, so
 //! the tasks run in-process and only valgrind's leak check judges them.
@@ -122,9 +130,11 @@ fn measure() {
             start.elapsed()
         );
         if !under_valgrind() {
+            let limit = (before + before / 10).max(before + 1024);
             assert!(
-                after as f64 <= before as f64 * 1.10,
-                "idle RSS grew from {before} KiB to {after} KiB after {n} tasks (more than 10 %)"
+                after <= limit,
+                "idle RSS grew from {before} KiB to {after} KiB after {n} tasks \
+                 (more than 10 % or 1 MiB: limit {limit} KiB)"
             );
         }
     });

@@ -20,26 +20,31 @@
 //! * Each thread keeps up to [`LOCAL_BYTES`] of free blocks per class (and
 //!   at least 8 blocks). An empty bin refills with up to half of that from
 //!   the class's global stock; a full one moves half of itself there.
-//! * The stock is elastic. Between trims it keeps up to
-//!   [`BUSY_STOCK_BYTES`] per class and frees the rest: a spawner that
-//!   outruns the workers (10,000 spawns from outside, run as they come)
-//!   builds a backlog of live cells, and when the backlog drains the
-//!   workers' frees must find room in the stock, or they go to the
-//!   spawner's glibc arena, whose lock the spawner holds for its own
-//!   allocations (with an 8 KiB stock, 14 % of `spawn_many_local`'s cells
-//!   went that way and made 87 % of its futex calls). Once a runtime has
-//!   been idle for a moment (its last worker to park wakes after
-//!   `TRIM_DELAY` if [`has_surplus`]; trimming as soon as it parked freed
-//!   the stock between every two bursts and made four times the futex
-//!   calls), [`trim`] cuts each stock back to [`STOCK_BYTES`], so
-//!   what the cache holds at idle stays small: per class, 4 KiB per thread
-//!   and 8 KiB in the stock. Small on purpose: every cached block can pin a
-//!   page the allocator would otherwise return (with 16 and 64 KiB kept at
-//!   idle, the stress suite's idle-memory test grew by up to 14 % after a
-//!   million tasks, against up to 6 % without a cache and 7 % with these).
-//!   A surplus that a thread other than a worker (a `block_on` caller
-//!   dropping join handles) gives the stock after the last worker parked
-//!   stays until the runtime next goes idle.
+//! * The stock is elastic: between trims it keeps up to
+//!   [`BUSY_STOCK_BYTES`] per class and [`BUSY_TOTAL_BYTES`] in all, and
+//!   frees the rest, so that a burst's cells come back to the next burst.
+//!   Two shapes need it. A spawner that outruns the workers (10,000 spawns
+//!   from outside) builds a backlog of live cells; when it drains, the
+//!   workers' frees must find room in the stock or go to the spawner's
+//!   glibc arena, whose lock the spawner holds for its own allocations
+//!   (with an 8 KiB stock, 14 % of `spawn_many_local`'s cells went that way
+//!   and made 87 % of its futex calls). And a spawner that frees what it
+//!   spawned (it drops 10,000 join handles) finds its cells in the stock
+//!   instead of allocating them again (`remote_idle`: 0.65x the time with
+//!   the 8 KiB stock).
+//! * Once a runtime has been idle for a moment (its last worker to park
+//!   wakes after `TRIM_DELAY`, 10 ms, if [`has_surplus`]), [`trim`] cuts
+//!   each stock back to [`STOCK_BYTES`], so what the cache holds at idle
+//!   stays small: per class, 4 KiB per thread and 8 KiB in the stock.
+//!   Small on purpose: every cached block can pin a page the allocator
+//!   would otherwise return (with 16 and 64 KiB kept at idle, the stress
+//!   suite's idle-memory test grew by up to 14 % after a million tasks,
+//!   against up to 6 % without a cache and 7 % with these). Trimming as
+//!   soon as the last worker parked freed the stock between every two
+//!   bursts and made four times the futex calls. A surplus that a thread
+//!   other than a worker (a `block_on` caller dropping join handles) gives
+//!   the stock after the last worker parked stays until the runtime next
+//!   goes idle.
 //! * A thread's bins go to the stock (or are freed) when it exits; a cell
 //!   allocated or freed after its thread's cache is gone (during other
 //!   thread-local destructors) bypasses it.
@@ -69,9 +74,12 @@ const LOCAL_BYTES: usize = 4 << 10;
 /// Bytes of free blocks the stock keeps per class at idle ([`trim`]).
 #[cfg(not(loom))]
 const STOCK_BYTES: usize = 8 << 10;
-/// Bytes of free blocks the stock keeps per class while a runtime is busy.
+/// Bytes of free blocks the stock keeps per class between trims.
 #[cfg(not(loom))]
-const BUSY_STOCK_BYTES: usize = 256 << 10;
+const BUSY_STOCK_BYTES: usize = 2 << 20;
+/// Bytes of free blocks the stocks of all classes keep between trims.
+#[cfg(not(loom))]
+const BUSY_TOTAL_BYTES: usize = 8 << 20;
 
 /// Free blocks a thread keeps of `class`.
 #[cfg(not(loom))] // the cache is bypassed under loom
@@ -184,6 +192,10 @@ mod imp {
         len: AtomicUsize,
     }
 
+    /// Bytes in all stocks, changed under each class's lock: the bound of
+    /// [`BUSY_TOTAL_BYTES`] holds to within one batch per thread.
+    static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
     /// Set when a stock grows beyond its idle cap, cleared by `trim`: a
     /// hint (a stale value costs one trim that finds nothing, or a surplus
     /// kept until the next idle moment).
@@ -218,10 +230,14 @@ mod imp {
     fn to_stock(class: usize, mut blocks: impl ExactSizeIterator<Item = Block>) {
         let stock = &STOCK[class];
         let cap = busy_stock_cap(class);
-        if stock.len.load(Relaxed) < cap {
+        let size = class_layout(class).size();
+        if stock.len.load(Relaxed) < cap && TOTAL.load(Relaxed) < BUSY_TOTAL_BYTES {
             let mut kept = stock.blocks.lock();
-            let room = cap.saturating_sub(kept.len());
+            let total_room = BUSY_TOTAL_BYTES.saturating_sub(TOTAL.load(Relaxed)) / size;
+            let room = cap.saturating_sub(kept.len()).min(total_room);
+            let before = kept.len();
             kept.extend(blocks.by_ref().take(room));
+            TOTAL.fetch_add((kept.len() - before) * size, Relaxed);
             stock.len.store(kept.len(), Relaxed);
             if kept.len() > stock_cap(class) && !SURPLUS.load(Relaxed) {
                 SURPLUS.store(true, Relaxed);
@@ -250,8 +266,12 @@ mod imp {
             // Split off under the lock, free outside it.
             let surplus = {
                 let mut kept = stock.blocks.lock();
+                // Keep the lowest addresses: blocks that sit together pin
+                // fewer pages than as many scattered over the heap.
+                kept.sort_unstable_by_key(|b| b.0.as_ptr() as usize);
                 let keep = cap.min(kept.len());
                 let surplus = kept.split_off(keep);
+                TOTAL.fetch_sub(surplus.len() * class_layout(class).size(), Relaxed);
                 if kept.capacity() > 4 * cap {
                     kept.shrink_to(cap);
                 }
@@ -273,6 +293,7 @@ mod imp {
                 let stock = &STOCK[class];
                 let mut kept = stock.blocks.lock();
                 let from = kept.len().saturating_sub(batch(class));
+                TOTAL.fetch_sub((kept.len() - from) * class_layout(class).size(), Relaxed);
                 bin.extend(kept.drain(from..));
                 stock.len.store(kept.len(), Relaxed);
             }
@@ -422,6 +443,37 @@ mod tests {
         assert!(has_surplus());
         trim();
         assert_eq!(imp::stock_len(class), stock_cap(class));
+    }
+
+    /// The stocks of all classes together keep no more than the total
+    /// budget between trims.
+    #[test]
+    fn the_stocks_share_a_total_budget() {
+        let _one = TRIMS.lock().unwrap_or_else(|e| e.into_inner());
+        trim();
+        // Five classes of their own, 2 MiB offered to each: 10 MiB in all.
+        let classes: Vec<(Layout, usize)> = [832, 848, 864, 880, 896]
+            .into_iter()
+            .map(|size| {
+                let layout = Layout::from_size_align(size, 8).unwrap();
+                (layout, class_of(layout).unwrap())
+            })
+            .collect();
+        for &(layout, class) in &classes {
+            overfill(layout, busy_stock_cap(class) + local_cap(class));
+        }
+        let held: usize = classes
+            .iter()
+            .map(|&(_, class)| imp::stock_len(class) * class_layout(class).size())
+            .sum();
+        assert!(
+            held <= BUSY_TOTAL_BYTES && held > BUSY_TOTAL_BYTES - BUSY_STOCK_BYTES,
+            "the stocks hold {held} bytes (budget {BUSY_TOTAL_BYTES})"
+        );
+        trim();
+        for &(_, class) in &classes {
+            assert!(imp::stock_len(class) <= stock_cap(class));
+        }
     }
 
     /// A runtime whose workers have all parked trims the stock once it has
