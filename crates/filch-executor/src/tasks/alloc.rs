@@ -12,11 +12,20 @@
 //! batch of cells.
 //!
 //! Shape:
-//! * Cells up to [`MAX_POOLED`] bytes with an alignment of at most 16 are
+//! * Cells up to [`MAX_POOLED`] bytes with an alignment of at most 64 are
 //!   pooled by size class (multiples of [`GRAIN`] bytes); every block of a
 //!   class has the class's layout, so any cell of that class fits any of
 //!   its blocks. Larger or more aligned cells go to the global allocator
 //!   directly.
+//! * Every block starts on a cache line ([`BLOCK_ALIGN`]), so no line holds
+//!   parts of two cells. glibc packs 16-aligned chunks back to back, and
+//!   two tasks polled on different workers then wrote one line (one's
+//!   future state at its end, the next one's state word at its start):
+//!   line-aligned blocks made yield_many 0.80x the time. The alignment is
+//!   done here, not with `posix_memalign` (slow, and 381 bytes per pending
+//!   task against 224 unaligned): a block's raw allocation is 64 bytes
+//!   larger, the block starts at the first line boundary at least a word
+//!   into it, and that word keeps the raw address for the free.
 //! * Each thread keeps up to [`LOCAL_BYTES`] of free blocks per class (and
 //!   at least 8 blocks). An empty bin refills with up to half of that from
 //!   the class's global stock; a full one moves half of itself there.
@@ -65,9 +74,12 @@ const GRAIN: usize = 16;
 const CLASSES: usize = 64;
 /// The largest pooled cell.
 const MAX_POOLED: usize = GRAIN * CLASSES;
-/// The alignment of every pooled block (what glibc's `malloc` gives
-/// anyway: a larger one would go through `posix_memalign`).
-const BLOCK_ALIGN: usize = 16;
+/// The alignment of every pooled block: a cache line, so that no line
+/// holds parts of two cells (see the module docs).
+const BLOCK_ALIGN: usize = 64;
+/// The alignment glibc's `malloc` gives, and so that of a block's raw
+/// allocation (a larger one would go through `posix_memalign`).
+const MALLOC_ALIGN: usize = 16;
 /// Bytes of free blocks a thread keeps per class.
 #[cfg(not(loom))]
 const LOCAL_BYTES: usize = 4 << 10;
@@ -120,10 +132,39 @@ fn class_of(layout: Layout) -> Option<usize> {
         .then(|| layout.size().max(1).div_ceil(GRAIN) - 1)
 }
 
+/// What a block of `class` holds: the largest layout it serves.
 fn class_layout(class: usize) -> Layout {
-    // Never fails: the size is a non-zero multiple of the alignment, far
-    // below `isize::MAX`.
+    // Never fails: a non-zero size far below `isize::MAX`, a power-of-two
+    // alignment.
     Layout::from_size_align((class + 1) * GRAIN, BLOCK_ALIGN).expect("valid class layout")
+}
+
+/// The raw allocation behind a block of `class`: the block, and room
+/// below it to move its start to a line boundary and to keep the raw
+/// address in the word just below the block.
+fn raw_layout(class: usize) -> Layout {
+    Layout::from_size_align((class + 1) * GRAIN + BLOCK_ALIGN, MALLOC_ALIGN)
+        .expect("valid raw block layout")
+}
+
+/// A new block of `class`, from the global allocator.
+fn new_block(class: usize) -> NonNull<u8> {
+    let raw = system_alloc(raw_layout(class));
+    let addr = raw.as_ptr() as usize;
+    // The first line boundary at least a word above `raw`: 16 to 64 bytes
+    // above it, since `raw` is 16-aligned.
+    let offset = (addr + size_of::<usize>()).next_multiple_of(BLOCK_ALIGN) - addr;
+    debug_assert!((size_of::<usize>()..=BLOCK_ALIGN).contains(&offset));
+    // SAFETY: `offset <= BLOCK_ALIGN`, and the raw allocation has
+    // `BLOCK_ALIGN` bytes beyond the block's size, so the whole block is
+    // inside it; the word below the block starts at `offset - 8 >= 0`
+    // bytes into the allocation, outside the block (no cell writes there),
+    // and is aligned for a pointer (the block is 64-aligned).
+    unsafe {
+        let block = raw.as_ptr().add(offset);
+        block.cast::<*mut u8>().sub(1).write(raw.as_ptr());
+        NonNull::new_unchecked(block)
+    }
 }
 
 fn system_alloc(layout: Layout) -> NonNull<u8> {
@@ -137,7 +178,7 @@ fn system_alloc(layout: Layout) -> NonNull<u8> {
 #[inline]
 pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
     match class_of(layout) {
-        Some(class) => imp::take(class).unwrap_or_else(|| system_alloc(class_layout(class))),
+        Some(class) => imp::take(class).unwrap_or_else(|| new_block(class)),
         None => system_alloc(layout),
     }
 }
@@ -169,9 +210,14 @@ pub(crate) fn trim() {
 
 /// Frees a pooled block for good.
 fn free_block(class: usize, block: Block) {
-    // SAFETY: every pooled block of `class` was allocated with
-    // `class_layout(class)` (`allocate`), and the caller owns it.
-    unsafe { dealloc(block.0.as_ptr(), class_layout(class)) }
+    // SAFETY: every pooled block of `class` came from `new_block(class)`,
+    // which wrote the raw allocation's address in the word below the block
+    // (outside it, so no cell has overwritten it), and that allocation has
+    // `raw_layout(class)`; the caller owns the block.
+    unsafe {
+        let raw = block.0.as_ptr().cast::<*mut u8>().sub(1).read();
+        dealloc(raw, raw_layout(class));
+    }
 }
 
 #[cfg(not(loom))]
@@ -363,7 +409,8 @@ mod tests {
         assert_eq!(class_layout(13).size(), 224);
         assert_eq!(class_of(l(MAX_POOLED, 16)), Some(CLASSES - 1));
         assert_eq!(class_of(l(MAX_POOLED + 1, 8)), None);
-        assert_eq!(class_of(l(64, 64)), None);
+        assert_eq!(class_of(l(64, 64)), Some(3));
+        assert_eq!(class_of(l(64, 128)), None);
     }
 
     /// A freed block is handed out again, on this thread and, through the
@@ -408,6 +455,30 @@ mod tests {
         for p in held {
             // SAFETY: from `allocate(layout)`, not used again.
             unsafe { release(p, layout) };
+        }
+    }
+
+    /// Every block starts on a cache line, and its whole class size is
+    /// usable (written end to end, then freed: valgrind and the debug
+    /// allocator would see an overrun of the raw allocation).
+    #[test]
+    fn blocks_are_line_aligned_and_whole() {
+        for size in [64, 200, 224, MAX_POOLED] {
+            let layout = Layout::from_size_align(size, 8).unwrap();
+            let blocks: Vec<_> = (0..20).map(|_| allocate(layout)).collect();
+            for &p in &blocks {
+                assert_eq!(
+                    p.as_ptr() as usize % BLOCK_ALIGN,
+                    0,
+                    "block {p:?} of {size} B"
+                );
+                // SAFETY: the block holds at least `size` bytes, and is ours.
+                unsafe { p.as_ptr().write_bytes(0xa5, size) };
+            }
+            for p in blocks {
+                // SAFETY: from `allocate(layout)`, not used again.
+                unsafe { release(p, layout) };
+            }
         }
     }
 
