@@ -29,6 +29,11 @@
 //! * Each thread keeps up to [`LOCAL_BYTES`] of free blocks per class (and
 //!   at least 8 blocks). An empty bin refills with up to half of that from
 //!   the class's global stock; a full one moves half of itself there.
+//!   Taking a block prefetches the next one in the bin: a spawner outside
+//!   the workers gets back cells a worker freed, whose lines that worker
+//!   still holds, and the fetch then overlaps this spawn instead of
+//!   stalling the next one at its first locked instruction
+//!   (spawn_many_local 0.90-0.96x the time).
 //! * The stock is elastic: between trims it keeps up to
 //!   [`BUSY_STOCK_BYTES`] per class and [`BUSY_TOTAL_BYTES`] in all, and
 //!   frees the rest, so that a burst's cells come back to the next burst.
@@ -133,6 +138,7 @@ fn class_of(layout: Layout) -> Option<usize> {
 }
 
 /// What a block of `class` holds: the largest layout it serves.
+#[cfg(not(loom))] // only the cache, bypassed under loom, needs it
 fn class_layout(class: usize) -> Layout {
     // Never fails: a non-zero size far below `isize::MAX`, a power-of-two
     // alignment.
@@ -206,6 +212,26 @@ pub(crate) fn has_surplus() -> bool {
 /// been idle for a moment).
 pub(crate) fn trim() {
     imp::trim();
+}
+
+/// Asks the CPU to fetch the `size` bytes at `ptr`, which this thread is
+/// about to write (a hint only: it never faults and changes no memory).
+#[cfg(not(loom))] // the cache is bypassed under loom
+#[inline]
+fn prefetch_for_write(ptr: NonNull<u8>, size: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
+        let mut off = 0;
+        while off < size {
+            // SAFETY: a prefetch is a hint: it reads nothing the program
+            // sees and cannot fault, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_ET0>(ptr.as_ptr().wrapping_add(off).cast()) };
+            off += BLOCK_ALIGN;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptr, size);
 }
 
 /// Frees a pooled block for good.
@@ -343,7 +369,11 @@ mod imp {
                 bin.extend(kept.drain(from..));
                 stock.len.store(kept.len(), Relaxed);
             }
-            bin.pop().map(|b| b.0)
+            let block = bin.pop().map(|b| b.0);
+            if let Some(next) = bin.last() {
+                prefetch_for_write(next.0, class_layout(class).size());
+            }
+            block
         })
         .ok()
         .flatten()
