@@ -35,7 +35,10 @@
 //!   stalling the next one at its first locked instruction
 //!   (spawn_many_local 0.90-0.96x the time).
 //! * The stock is elastic: between trims it keeps up to
-//!   [`BUSY_STOCK_BYTES`] per class and [`BUSY_TOTAL_BYTES`] in all, and
+//!   [`BUSY_STOCK_BYTES`] per class and [`BUSY_TOTAL_BYTES`] in all beyond
+//!   the idle caps (one shared count of those bytes, touched only while a
+//!   stock is above its idle cap, so steady traffic writes no shared
+//!   counter), and
 //!   frees the rest, so that a burst's cells come back to the next burst.
 //!   Two shapes need it. A spawner that outruns the workers (10,000 spawns
 //!   from outside) builds a backlog of live cells; when it drains, the
@@ -94,7 +97,8 @@ const STOCK_BYTES: usize = 8 << 10;
 /// Bytes of free blocks the stock keeps per class between trims.
 #[cfg(not(loom))]
 const BUSY_STOCK_BYTES: usize = 2 << 20;
-/// Bytes of free blocks the stocks of all classes keep between trims.
+/// Bytes of free blocks the stocks of all classes keep between trims
+/// beyond what each keeps at idle.
 #[cfg(not(loom))]
 const BUSY_TOTAL_BYTES: usize = 8 << 20;
 
@@ -251,8 +255,8 @@ mod imp {
     use super::*;
     use parking_lot::Mutex;
     use std::cell::RefCell;
+    use std::sync::atomic::AtomicUsize;
     use std::sync::atomic::Ordering::Relaxed;
-    use std::sync::atomic::{AtomicBool, AtomicUsize};
 
     /// The global stock of one class.
     struct Stock {
@@ -264,14 +268,27 @@ mod imp {
         len: AtomicUsize,
     }
 
-    /// Bytes in all stocks, changed under each class's lock: the bound of
-    /// [`BUSY_TOTAL_BYTES`] holds to within one batch per thread.
-    static TOTAL: AtomicUsize = AtomicUsize::new(0);
+    /// Bytes the stocks hold beyond their idle caps (`stock_cap`), changed
+    /// under each class's lock as its stock crosses that cap: the bound of
+    /// [`BUSY_TOTAL_BYTES`] holds to within one batch per thread, and a
+    /// non-zero value is what `trim` has to do.
+    static SURPLUS: AtomicUsize = AtomicUsize::new(0);
 
-    /// Set when a stock grows beyond its idle cap, cleared by `trim`: a
-    /// hint (a stale value costs one trim that finds nothing, or a surplus
-    /// kept until the next idle moment).
-    static SURPLUS: AtomicBool = AtomicBool::new(false);
+    /// Bytes of `len` blocks of `class` beyond its idle cap.
+    fn surplus_bytes(class: usize, len: usize) -> usize {
+        len.saturating_sub(stock_cap(class)) * class_layout(class).size()
+    }
+
+    /// Counts a change of the stock of `class` from `before` to `after`
+    /// blocks in [`SURPLUS`] (no write while both are within the idle cap).
+    fn account(class: usize, before: usize, after: usize) {
+        let (old, new) = (surplus_bytes(class, before), surplus_bytes(class, after));
+        if new > old {
+            SURPLUS.fetch_add(new - old, Relaxed);
+        } else if old > new {
+            SURPLUS.fetch_sub(old - new, Relaxed);
+        }
+    }
 
     static STOCK: [Stock; CLASSES] = [const {
         Stock {
@@ -302,24 +319,22 @@ mod imp {
     fn to_stock(class: usize, mut blocks: impl ExactSizeIterator<Item = Block>) {
         let stock = &STOCK[class];
         let cap = busy_stock_cap(class);
-        let size = class_layout(class).size();
-        if stock.len.load(Relaxed) < cap && TOTAL.load(Relaxed) < BUSY_TOTAL_BYTES {
+        if stock.len.load(Relaxed) < cap {
             let mut kept = stock.blocks.lock();
-            let total_room = BUSY_TOTAL_BYTES.saturating_sub(TOTAL.load(Relaxed)) / size;
-            let room = cap.saturating_sub(kept.len()).min(total_room);
             let before = kept.len();
+            let idle_room = stock_cap(class).saturating_sub(before);
+            let budget_room =
+                BUSY_TOTAL_BYTES.saturating_sub(SURPLUS.load(Relaxed)) / class_layout(class).size();
+            let room = cap.saturating_sub(before).min(idle_room + budget_room);
             kept.extend(blocks.by_ref().take(room));
-            TOTAL.fetch_add((kept.len() - before) * size, Relaxed);
+            account(class, before, kept.len());
             stock.len.store(kept.len(), Relaxed);
-            if kept.len() > stock_cap(class) && !SURPLUS.load(Relaxed) {
-                SURPLUS.store(true, Relaxed);
-            }
         }
         blocks.for_each(|block| free_block(class, block));
     }
 
     pub(super) fn has_surplus() -> bool {
-        SURPLUS.load(Relaxed)
+        SURPLUS.load(Relaxed) != 0
     }
 
     /// Blocks the stock of `class` holds (for tests).
@@ -329,7 +344,6 @@ mod imp {
     }
 
     pub(super) fn trim() {
-        SURPLUS.store(false, Relaxed);
         for (class, stock) in STOCK.iter().enumerate() {
             let cap = stock_cap(class);
             if stock.len.load(Relaxed) <= cap {
@@ -341,9 +355,9 @@ mod imp {
                 // Keep the lowest addresses: blocks that sit together pin
                 // fewer pages than as many scattered over the heap.
                 kept.sort_unstable_by_key(|b| b.0.as_ptr() as usize);
-                let keep = cap.min(kept.len());
-                let surplus = kept.split_off(keep);
-                TOTAL.fetch_sub(surplus.len() * class_layout(class).size(), Relaxed);
+                let before = kept.len();
+                let surplus = kept.split_off(cap.min(before));
+                account(class, before, kept.len());
                 if kept.capacity() > 4 * cap {
                     kept.shrink_to(cap);
                 }
@@ -364,9 +378,10 @@ mod imp {
             if bin.is_empty() && STOCK[class].len.load(Relaxed) > 0 {
                 let stock = &STOCK[class];
                 let mut kept = stock.blocks.lock();
-                let from = kept.len().saturating_sub(batch(class));
-                TOTAL.fetch_sub((kept.len() - from) * class_layout(class).size(), Relaxed);
+                let before = kept.len();
+                let from = before.saturating_sub(batch(class));
                 bin.extend(kept.drain(from..));
+                account(class, before, from);
                 stock.len.store(kept.len(), Relaxed);
             }
             let block = bin.pop().map(|b| b.0);
@@ -563,18 +578,23 @@ mod tests {
         for &(layout, class) in &classes {
             overfill(layout, busy_stock_cap(class) + local_cap(class));
         }
+        // Beyond what each keeps at idle.
         let held: usize = classes
             .iter()
-            .map(|&(_, class)| imp::stock_len(class) * class_layout(class).size())
+            .map(|&(_, class)| {
+                imp::stock_len(class).saturating_sub(stock_cap(class)) * class_layout(class).size()
+            })
             .sum();
         assert!(
             held <= BUSY_TOTAL_BYTES && held > BUSY_TOTAL_BYTES - BUSY_STOCK_BYTES,
-            "the stocks hold {held} bytes (budget {BUSY_TOTAL_BYTES})"
+            "the stocks hold {held} bytes beyond their idle caps (budget {BUSY_TOTAL_BYTES})"
         );
+        assert!(has_surplus());
         trim();
         for &(_, class) in &classes {
             assert!(imp::stock_len(class) <= stock_cap(class));
         }
+        assert!(!has_surplus(), "a trim leaves no surplus counted");
     }
 
     /// A runtime whose workers have all parked trims the stock once it has
