@@ -6,7 +6,8 @@
 //! otherwise the local queue, then a batch from the injector, then half of
 //! another worker's queue. After each poll, the task its poll woke (the LIFO
 //! slot) runs next, at most [`MAX_LIFO_POLLS`] times in a row and within the
-//! task's coop budget. Once `event_interval` ticks have passed, the worker
+//! task's coop budget (then it goes to the back of the local queue, or stays
+//! in its slot if that queue is empty). Once `event_interval` ticks have passed, the worker
 //! fires due timers, polls the I/O driver without blocking, and wakes the
 //! tasks that called `yield_now` (which are deferred until then, or until the
 //! worker runs out of other work, so a yielding loop is the lowest priority).
@@ -472,14 +473,25 @@ impl Core {
             self.counts.polls += 1;
             task.run();
             let mut lifo_polls = 0;
-            while let Some(next) = w.take_lifo() {
+            loop {
                 if lifo_polls >= MAX_LIFO_POLLS || !coop::has_budget_remaining() {
-                    // Enough back-to-back polls: be fair to the queue.
+                    // Enough back-to-back polls: be fair to the queue, if
+                    // it holds anything. If not, the LIFO task stays in its
+                    // slot (still watched) and the loop takes it again after
+                    // its tick checks: moving it to the queue would wake a
+                    // parked worker to steal the only task this worker is
+                    // about to run, and a chain of spawns would hop between
+                    // workers every `MAX_LIFO_POLLS` polls.
                     w.lifo_enabled.set(false);
-                    w.local.push(next);
-                    w.notify_push();
+                    if !w.local.is_empty()
+                        && let Some(next) = w.take_lifo()
+                    {
+                        w.local.push(next);
+                        w.notify_push();
+                    }
                     break;
                 }
+                let Some(next) = w.take_lifo() else { break };
                 lifo_polls += 1;
                 bump(&remote.poll_seq);
                 self.tick = self.tick.wrapping_add(1);
