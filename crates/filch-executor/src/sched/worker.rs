@@ -7,10 +7,11 @@
 //! another worker's queue. After each poll, the task its poll woke (the LIFO
 //! slot) runs next, at most [`MAX_LIFO_POLLS`] times in a row and within the
 //! task's coop budget (then it goes to the back of the local queue, or stays
-//! in its slot if that queue is empty). Once `event_interval` ticks have passed, the worker
-//! fires due timers, polls the I/O driver without blocking, and wakes the
-//! tasks that called `yield_now` (which are deferred until then, or until the
-//! worker runs out of other work, so a yielding loop is the lowest priority).
+//! in its slot if that queue is empty). Once `event_interval` ticks have
+//! passed, the worker fires due timers, polls the I/O driver without
+//! blocking, and wakes the tasks that called `yield_now` (which are deferred
+//! until then, or until the worker runs out of other work, so a yielding loop
+//! is the lowest priority).
 //!
 //! **Stealable LIFO slot.** A thief never takes a LIFO task eagerly (that
 //! reorders message passing: tokio#8065). A worker about to park notes every

@@ -10,9 +10,9 @@
 //! completed tasks of the workers' shards in a batch (`ReleaseBatch`): those
 //! of another worker's, so that the owner's lock line stays with the owner,
 //! and its own, so that its lock is taken once per batch; tasks spawned off
-//! the workers are released in place. The list holds
-//! one reference to each linked task. Must not poll or cancel tasks itself:
-//! shutdown hands popped tasks to the harness.
+//! the workers are released in place. The list holds one reference to each
+//! linked task. Must not poll or cancel tasks itself: shutdown hands popped
+//! tasks to the harness.
 
 use super::TaskInfo;
 use super::core::{Header, ListState};
