@@ -10,6 +10,8 @@
 //! task reaches whatever runs it; it must not know how queues work.
 
 mod alloc;
+// The cell cache's idle trim, for the worker that parks last (`alloc`).
+pub(crate) use alloc::{has_surplus as cell_cache_has_surplus, trim as trim_cell_cache};
 mod core;
 pub(crate) mod current;
 mod error;
@@ -451,18 +453,6 @@ impl fmt::Display for TaskInfo {
             self.location
         )
     }
-}
-
-/// Whether the cell cache holds more than it keeps at idle (see `alloc`).
-#[inline]
-pub(crate) fn cell_cache_has_surplus() -> bool {
-    alloc::has_surplus()
-}
-
-/// Gives the cell cache's busy surplus back to the allocator: called once a
-/// runtime has been idle for a moment (see `alloc`).
-pub(crate) fn trim_cell_cache() {
-    alloc::trim();
 }
 
 /// What spawning needs besides the future.
